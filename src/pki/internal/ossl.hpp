@@ -1,0 +1,118 @@
+// OpenSSL plumbing shared by the pki module: owning handles, the one error
+// checker, and the library context every call goes through.
+#pragma once
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/cms.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "dojang/pki/result.hpp"
+#include "dojang/pki/secret.hpp"
+
+namespace dojang::pki::internal {
+
+// Free<T> knows how to release one OpenSSL type; Ptr<T> owns it.
+template <class T>
+struct Free;
+
+#define DOJANG_OSSL_FREE(T, fn) \
+  template <>                   \
+  struct Free<T> {              \
+    void operator()(T* p) const noexcept { fn(p); } \
+  }
+
+DOJANG_OSSL_FREE(BIO, BIO_free_all);
+DOJANG_OSSL_FREE(BIGNUM, BN_clear_free);
+DOJANG_OSSL_FREE(EVP_PKEY, EVP_PKEY_free);
+DOJANG_OSSL_FREE(EVP_PKEY_CTX, EVP_PKEY_CTX_free);
+DOJANG_OSSL_FREE(EVP_MD_CTX, EVP_MD_CTX_free);
+DOJANG_OSSL_FREE(EVP_MD, EVP_MD_free);
+DOJANG_OSSL_FREE(EVP_CIPHER, EVP_CIPHER_free);
+DOJANG_OSSL_FREE(EVP_CIPHER_CTX, EVP_CIPHER_CTX_free);
+DOJANG_OSSL_FREE(EVP_KDF, EVP_KDF_free);
+DOJANG_OSSL_FREE(EVP_KDF_CTX, EVP_KDF_CTX_free);
+DOJANG_OSSL_FREE(X509, X509_free);
+DOJANG_OSSL_FREE(X509_NAME, X509_NAME_free);
+DOJANG_OSSL_FREE(X509_STORE, X509_STORE_free);
+DOJANG_OSSL_FREE(X509_STORE_CTX, X509_STORE_CTX_free);
+DOJANG_OSSL_FREE(X509_SIG, X509_SIG_free);
+DOJANG_OSSL_FREE(X509_ALGOR, X509_ALGOR_free);
+DOJANG_OSSL_FREE(X509_ATTRIBUTE, X509_ATTRIBUTE_free);
+DOJANG_OSSL_FREE(PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free);
+DOJANG_OSSL_FREE(PBEPARAM, PBEPARAM_free);
+DOJANG_OSSL_FREE(PBE2PARAM, PBE2PARAM_free);
+DOJANG_OSSL_FREE(PBKDF2PARAM, PBKDF2PARAM_free);
+DOJANG_OSSL_FREE(ASN1_OBJECT, ASN1_OBJECT_free);
+DOJANG_OSSL_FREE(ASN1_TYPE, ASN1_TYPE_free);
+// ASN1_OCTET_STRING, ASN1_BIT_STRING, ASN1_INTEGER, ASN1_TIME are all ASN1_STRING.
+DOJANG_OSSL_FREE(ASN1_STRING, ASN1_STRING_free);
+DOJANG_OSSL_FREE(GENERAL_NAMES, GENERAL_NAMES_free);
+DOJANG_OSSL_FREE(CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free);
+DOJANG_OSSL_FREE(CMS_ContentInfo, CMS_ContentInfo_free);
+DOJANG_OSSL_FREE(PKCS7, PKCS7_free);
+DOJANG_OSSL_FREE(OSSL_LIB_CTX, OSSL_LIB_CTX_free);
+template <>
+struct Free<STACK_OF(X509)> {
+  void operator()(STACK_OF(X509) * p) const noexcept { sk_X509_pop_free(p, X509_free); }
+};
+template <>
+struct Free<unsigned char> {  // buffers allocated by i2d_* / OPENSSL_malloc
+  void operator()(unsigned char* p) const noexcept { OPENSSL_free(p); }
+};
+#undef DOJANG_OSSL_FREE
+
+template <class T>
+using Ptr = std::unique_ptr<T, Free<T>>;
+
+// Takes ownership of a freshly allocated handle.
+template <class T>
+Ptr<T> own(T* p) noexcept {
+  return Ptr<T>(p);
+}
+
+// Drains the whole OpenSSL error queue of this thread into one readable string
+// ("label: reason; reason"), leaving the queue empty.
+std::string drain_errors(std::string_view label);
+
+// Discards the error queue (after an expected failure, e.g. a wrong password).
+void clear_errors() noexcept;
+
+// The one checker for OpenSSL return codes: rc == 1 (or a non-null pointer) is
+// success; anything else becomes an Error carrying the drained queue.
+Status check(int rc, std::string_view label, Errc code = Errc::crypto);
+template <class T>
+Result<T*> check_ptr(T* p, std::string_view label, Errc code = Errc::crypto) {
+  if (p != nullptr) return p;
+  return Error{code, drain_errors(label)};
+}
+
+// The private library context, with the default and legacy (SEED) providers
+// loaded in-process. The system openssl.cnf is never read.
+OSSL_LIB_CTX* libctx();
+
+// Encodes an ASN.1 object with an i2d_ function into a byte vector.
+template <class T, class F>
+Result<Bytes> to_der(const T* obj, F i2d, std::string_view label) {
+  unsigned char* out = nullptr;
+  int len = i2d(obj, &out);
+  if (len <= 0) return Error{Errc::crypto, drain_errors(label)};
+  Ptr<unsigned char> owner(out);
+  return Bytes(out, out + len);
+}
+
+// Fetches a digest / cipher from libctx().
+Result<Ptr<EVP_MD>> fetch_md(const char* name);
+Result<Ptr<EVP_CIPHER>> fetch_cipher(const char* name);
+
+}  // namespace dojang::pki::internal

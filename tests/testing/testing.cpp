@@ -1,0 +1,185 @@
+#include "testing/testing.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace dojang::testing {
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/dojang-test.XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (::mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = buf.data();
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
+  fs::remove_all(path_, ec);
+}
+
+fs::path data_path(const std::string& rel) { return fs::path(DOJANG_TEST_DATA) / rel; }
+fs::path bin_path(const std::string& name) { return fs::path(DOJANG_BIN_DIR) / name; }
+
+std::vector<std::uint8_t> read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + p.string());
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string read_text(const fs::path& p) {
+  auto b = read_bytes(p);
+  return {b.begin(), b.end()};
+}
+
+void write_bytes(const fs::path& p, const std::vector<std::uint8_t>& data) {
+  fs::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  if (!out) throw std::runtime_error("cannot write " + p.string());
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  write_bytes(p, std::vector<std::uint8_t>(text.begin(), text.end()));
+}
+
+std::map<std::string, std::string> read_expected(const fs::path& p) {
+  std::map<std::string, std::string> m;
+  std::istringstream in(read_text(p));
+  std::string line;
+  while (std::getline(in, line)) {
+    auto eq = line.find('=');
+    if (eq == std::string::npos || line.starts_with('#')) continue;
+    m[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return m;
+}
+
+std::string to_hex(const std::vector<std::uint8_t>& b) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (auto c : b) {
+    s += d[c >> 4];
+    s += d[c & 15];
+  }
+  return s;
+}
+
+std::vector<std::uint8_t> from_hex(const std::string& hex) {
+  std::vector<std::uint8_t> out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+RunResult run(const std::vector<std::string>& argv, const std::string& stdin_data,
+              const std::vector<std::string>& env, int timeout_seconds) {
+  int in_pipe[2], out_pipe[2], err_pipe[2];
+  if (::pipe(in_pipe) != 0 || ::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0)
+    throw std::runtime_error("pipe failed");
+  std::vector<std::string> envs;
+  for (char** e = environ; *e != nullptr; ++e) envs.emplace_back(*e);
+  for (const auto& kv : env) {
+    auto name = kv.substr(0, kv.find('=') + 1);
+    std::erase_if(envs, [&](const std::string& s) { return s.starts_with(name); });
+    envs.push_back(kv);
+  }
+  std::vector<char*> cargv, cenv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  for (const auto& e : envs) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::setsid();  // no controlling terminal: prompts must not hang the test
+    ::dup2(in_pipe[0], 0);
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]})
+      ::close(fd);
+    ::execve(cargv[0], cargv.data(), cenv.data());
+    ::_exit(127);
+  }
+  ::close(in_pipe[0]);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  ::signal(SIGPIPE, SIG_IGN);
+  size_t written = 0;
+  if (stdin_data.empty()) {
+    ::close(in_pipe[1]);
+    in_pipe[1] = -1;
+  }
+  ::fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
+  RunResult r;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  bool out_open = true, err_open = true;
+  while (out_open || err_open) {
+    std::vector<pollfd> fds;
+    if (out_open) fds.push_back({out_pipe[0], POLLIN, 0});
+    if (err_open) fds.push_back({err_pipe[0], POLLIN, 0});
+    if (in_pipe[1] >= 0) fds.push_back({in_pipe[1], POLLOUT, 0});
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
+    for (auto& f : fds) {
+      if (f.revents == 0) continue;
+      if (f.fd == in_pipe[1]) {
+        ssize_t n = ::write(in_pipe[1], stdin_data.data() + written, stdin_data.size() - written);
+        if (n > 0) written += static_cast<size_t>(n);
+        if (n < 0 || written == stdin_data.size()) {
+          ::close(in_pipe[1]);
+          in_pipe[1] = -1;
+        }
+        continue;
+      }
+      char buf[4096];
+      ssize_t n = ::read(f.fd, buf, sizeof buf);
+      std::string& dst = f.fd == out_pipe[0] ? r.out : r.err;
+      if (n > 0) {
+        dst.append(buf, static_cast<size_t>(n));
+      } else {
+        (f.fd == out_pipe[0] ? out_open : err_open) = false;
+      }
+    }
+  }
+  if (in_pipe[1] >= 0) ::close(in_pipe[1]);
+  ::close(out_pipe[0]);
+  ::close(err_pipe[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+fs::path install_credential(const fs::path& npki_root, const std::string& name,
+                            const std::string& ca_folder) {
+  fs::path dst = npki_root / ca_folder / "USER" / ("cn=" + name + ",ou=test,o=" + ca_folder + ",c=kr");
+  fs::create_directories(dst);
+  for (const char* f : {"signCert.der", "signPri.key"})
+    fs::copy_file(data_path("pki/cred/" + name + "/" + f), dst / f,
+                  fs::copy_options::overwrite_existing);
+  return dst;
+}
+
+}  // namespace dojang::testing

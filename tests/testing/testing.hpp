@@ -1,0 +1,60 @@
+// Helpers shared by Dojang's tests: temp dirs, test data, running binaries.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dojang::testing {
+
+namespace fs = std::filesystem;
+
+// A fresh directory under $TMPDIR removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& rel) const { return path_ / rel; }
+
+ private:
+  fs::path path_;
+};
+
+// Absolute path of a file under tests/data.
+fs::path data_path(const std::string& rel);
+// Absolute path of a built binary (build/bin/<name>).
+fs::path bin_path(const std::string& name);
+
+std::vector<std::uint8_t> read_bytes(const fs::path& p);
+std::string read_text(const fs::path& p);
+void write_bytes(const fs::path& p, const std::vector<std::uint8_t>& data);
+void write_text(const fs::path& p, const std::string& text);
+
+// key=value lines of a credential's expected.txt.
+std::map<std::string, std::string> read_expected(const fs::path& p);
+
+std::string to_hex(const std::vector<std::uint8_t>& b);
+std::vector<std::uint8_t> from_hex(const std::string& hex);
+
+struct RunResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] with argv (no shell), feeding stdin_data, with extra environment
+// variables set ("NAME=value"), and a timeout after which it is killed.
+RunResult run(const std::vector<std::string>& argv, const std::string& stdin_data = {},
+              const std::vector<std::string>& env = {}, int timeout_seconds = 120);
+
+// Copies a credential folder from tests/data/pki/cred/<name> into an NPKI tree
+// root/<ca>/USER/<folder>; returns the folder.
+fs::path install_credential(const fs::path& npki_root, const std::string& name,
+                            const std::string& ca_folder = "yessign");
+
+}  // namespace dojang::testing
