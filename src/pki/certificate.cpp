@@ -1,9 +1,14 @@
 #include "dojang/pki/certificate.hpp"
 
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 
+#include <cctype>
+#include <ctime>
+#include <limits>
 #include <string_view>
 
+#include "pki/internal/identify_data.hpp"
 #include "pki/internal/ossl.hpp"
 
 namespace dojang::pki {
@@ -14,7 +19,146 @@ using internal::own;
 using internal::Ptr;
 
 namespace {
-std::shared_ptr<x509_st> share(X509* p) { return {p, ::X509_free}; }
+
+std::shared_ptr<x509_st> share(X509* p) {
+  return {p, ::X509_free};
+}
+
+// Owns a NUL-terminated string allocated by OpenSSL (BN_bn2hex, BN_bn2dec).
+struct OsslStringFree {
+  void operator()(char* p) const noexcept { ::OPENSSL_free(p); }
+};
+using OsslString = std::unique_ptr<char, OsslStringFree>;
+
+// RFC 2253 section 2.4: a backslash before , + " \ < > ; and before a leading
+// '#' or space or a trailing space; also before '=' (an escape RFC 4514 allows)
+// so that a folder name splits unambiguously. Control characters become \XX;
+// the UTF-8 bytes of non-ASCII characters stay as they are.
+std::string escape_rfc2253(std::string_view v) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    auto c = static_cast<unsigned char>(v[i]);
+    bool special = c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' || c == '>' ||
+                   c == ';' || c == '=';
+    bool edge = (i == 0 && (c == '#' || c == ' ')) || (i + 1 == v.size() && c == ' ');
+    if (c < 0x20 || c == 0x7f) {
+      out += '\\';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else if (special || edge) {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// One attribute value as RFC 2253 text: the string converted to UTF-8, or
+// "#" and the hex of its DER when it is not a decodable string.
+std::string ava_value(const X509_NAME_ENTRY* e) {
+  const ASN1_STRING* data = ::X509_NAME_ENTRY_get_data(e);
+  if (auto utf8 = internal::to_utf8(data)) return escape_rfc2253(*utf8);
+  std::string out = "#";
+  ASN1_TYPE t{};
+  t.type = ::ASN1_STRING_type(data);
+  t.value.asn1_string = const_cast<ASN1_STRING*>(data);
+  unsigned char* der = nullptr;
+  int n = ::i2d_ASN1_TYPE(&t, &der);
+  if (n <= 0) {
+    internal::clear_errors();
+    return out;
+  }
+  Ptr<unsigned char> owner(der);
+  static const char* hex = "0123456789abcdef";
+  for (int i = 0; i < n; ++i) {
+    out += hex[der[i] >> 4];
+    out += hex[der[i] & 15];
+  }
+  return out;
+}
+
+// Lowercase short name of an attribute type ("cn", "ou", "o", "c"), or the
+// dotted OID for types OpenSSL has no name for.
+std::string ava_type(const X509_NAME_ENTRY* e) {
+  const ASN1_OBJECT* obj = ::X509_NAME_ENTRY_get_object(e);
+  int nid = ::OBJ_obj2nid(obj);
+  if (nid == NID_undef) return internal::oid_text(obj);
+  std::string sn = ::OBJ_nid2sn(nid);
+  for (char& c : sn) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return sn;
+}
+
+// The name as one line, most specific RDN first (the reverse of the DER
+// order), lowercase attribute types: the form NPKI folder names use,
+// e.g. "cn=홍길동()0012345678901234,ou=WOORI,ou=personal4IB,o=yessign,c=kr".
+std::string name_line(const X509_NAME* name) {
+  std::string out;
+  int n = ::X509_NAME_entry_count(name);
+  for (int i = n - 1; i >= 0; --i) {
+    const X509_NAME_ENTRY* e = ::X509_NAME_get_entry(name, i);
+    if (i != n - 1) {
+      const X509_NAME_ENTRY* prev = ::X509_NAME_get_entry(name, i + 1);
+      out += ::X509_NAME_ENTRY_set(prev) == ::X509_NAME_ENTRY_set(e) ? "+" : ",";
+    }
+    out += ava_type(e);
+    out += '=';
+    out += ava_value(e);
+  }
+  return out;
+}
+
+// The subject's commonName (the last, most specific one), unescaped UTF-8.
+std::string common_name(const X509_NAME* name) {
+  int idx = -1;
+  for (int i = ::X509_NAME_get_index_by_NID(name, NID_commonName, -1); i >= 0;
+       i = ::X509_NAME_get_index_by_NID(name, NID_commonName, i))
+    idx = i;
+  if (idx < 0) return {};
+  const ASN1_STRING* data = ::X509_NAME_ENTRY_get_data(::X509_NAME_get_entry(name, idx));
+  return internal::to_utf8(data).value_or(std::string{});
+}
+
+std::optional<TimePoint> to_time_point(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ::ASN1_TIME_to_tm(t, &tm) != 1) {
+    internal::clear_errors();
+    return std::nullopt;
+  }
+  return std::chrono::system_clock::from_time_t(::timegm(&tm));
+}
+
+// Lowercase hex without leading zeros ("-" first for a negative serial).
+std::string serial_hex(const BIGNUM* bn) {
+  OsslString hex(::BN_bn2hex(bn));
+  if (!hex) {
+    internal::clear_errors();
+    return {};
+  }
+  std::string s(hex.get());
+  std::string sign;
+  if (!s.empty() && s[0] == '-') {
+    sign = "-";
+    s.erase(0, 1);
+  }
+  size_t nz = s.find_first_not_of('0');
+  s = nz == std::string::npos ? "0" : s.substr(nz);
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return sign + s;
+}
+
+std::string serial_dec(const BIGNUM* bn) {
+  OsslString dec(::BN_bn2dec(bn));
+  if (!dec) {
+    internal::clear_errors();
+    return {};
+  }
+  return dec.get();
+}
+
 }  // namespace
 
 Result<Certificate> Certificate::from_der(ByteView der) {
@@ -62,7 +206,8 @@ Result<Bytes> Certificate::der() const {
 }
 
 Result<Bytes> Certificate::public_key_der() const {
-  return internal::to_der(::X509_get0_pubkey(c_.get()), ::i2d_PUBKEY, "encoding SubjectPublicKeyInfo");
+  return internal::to_der(::X509_get0_pubkey(c_.get()), ::i2d_PUBKEY,
+                          "encoding SubjectPublicKeyInfo");
 }
 
 bool Certificate::matches(const PrivateKey& key) const {
@@ -71,6 +216,83 @@ bool Certificate::matches(const PrivateKey& key) const {
   int eq = ::EVP_PKEY_eq(pub, key.native());
   internal::clear_errors();
   return eq == 1;
+}
+
+Result<CertificateInfo> Certificate::info() const {
+  const X509* x = c_.get();
+  CertificateInfo info;
+  info.subject = name_line(::X509_get_subject_name(x));
+  info.issuer = name_line(::X509_get_issuer_name(x));
+  info.cn = common_name(::X509_get_subject_name(x));
+
+  Ptr<BIGNUM> serial = own(::ASN1_INTEGER_to_BN(::X509_get0_serialNumber(x), nullptr));
+  if (!serial) return Error{Errc::invalid_input, drain_errors("certificate serial number")};
+  info.serial_hex = serial_hex(serial.get());
+  info.serial_dec = serial_dec(serial.get());
+
+  auto nb = to_time_point(::X509_get0_notBefore(x));
+  auto na = to_time_point(::X509_get0_notAfter(x));
+  if (!nb || !na) return Error{Errc::invalid_input, "certificate validity dates are malformed"};
+  info.not_before = *nb;
+  info.not_after = *na;
+
+  DOJANG_ASSIGN(auto identify, internal::read_identify_data(x));
+  if (identify) {
+    info.real_name = std::move(identify->real_name);
+    info.vid = std::move(identify->vid);
+  }
+
+  int crit = 0;
+  Ptr<CERTIFICATEPOLICIES> policies = own(static_cast<CERTIFICATEPOLICIES*>(
+      ::X509_get_ext_d2i(x, NID_certificate_policies, &crit, nullptr)));
+  if (policies) {
+    for (int i = 0; i < sk_POLICYINFO_num(policies.get()); ++i)
+      info.policies.push_back(
+          lookup_policy(internal::oid_text(sk_POLICYINFO_value(policies.get(), i)->policyid)));
+  } else if (crit == -2) {
+    internal::clear_errors();
+    return Error{Errc::invalid_input,
+                 "certificate has more than one certificatePolicies extension"};
+  } else if (crit != -1) {
+    return Error{Errc::invalid_input, drain_errors("certificatePolicies extension is malformed")};
+  } else {
+    internal::clear_errors();
+  }
+
+  if (const EVP_PKEY* pub = ::X509_get0_pubkey(x); pub != nullptr) {
+    const char* type = ::EVP_PKEY_get0_type_name(pub);
+    info.key_algorithm = std::string(type != nullptr ? type : "unknown") + "-" +
+                         std::to_string(::EVP_PKEY_get_bits(pub));
+  } else {
+    internal::clear_errors();
+    info.key_algorithm = "unknown";
+  }
+  int sig_nid = ::X509_get_signature_nid(x);
+  if (sig_nid != NID_undef) {
+    info.signature_algorithm = ::OBJ_nid2ln(sig_nid);
+  } else {
+    const X509_ALGOR* alg = nullptr;
+    ::X509_get0_signature(nullptr, &alg, x);
+    const ASN1_OBJECT* obj = nullptr;
+    if (alg != nullptr) ::X509_ALGOR_get0(&obj, nullptr, nullptr, alg);
+    info.signature_algorithm = internal::oid_text(obj);
+  }
+  return info;
+}
+
+long Certificate::days_left(const Clock& clock) const {
+  auto na = to_time_point(::X509_get0_notAfter(c_.get()));
+  if (!na) return std::numeric_limits<long>::min();  // unreadable: treat as long expired
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(*na - clock.now()).count();
+  constexpr long long kDay = 24 * 60 * 60;
+  long long days = left / kDay;
+  if (left % kDay != 0 && left < 0) --days;  // floor: one second past notAfter is day -1
+  return static_cast<long>(days);
+}
+
+bool Certificate::expired(const Clock& clock) const {
+  auto na = to_time_point(::X509_get0_notAfter(c_.get()));
+  return !na || clock.now() > *na;
 }
 
 }  // namespace dojang::pki

@@ -30,7 +30,7 @@ enum class HolderKind { personal, corporate, unknown };
 
 struct PolicyInfo {
   std::string oid;            // dotted OID as found in the certificate
-  std::string ca;             // "yessign", "KICA signGATE", "SignKorea", "CrossCert", "TradeSign", or "" when unknown
+  std::string ca;             // "yessign", "KICA signGATE", "SignKorea", "CrossCert", "TradeSign", "NCASign", or "" when unknown
   Purpose purpose = Purpose::unknown;
   HolderKind holder = HolderKind::unknown;
   std::string label;          // human description, e.g. "yessign personal general-purpose (범용)"
