@@ -2,6 +2,11 @@
 # Sources are the .cpp files of the folder (and its internal/ subfolder).
 
 set(DOJANG_WARNINGS -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # GCC 12 at -O3 reports -Wrestrict/-Wstringop-overflow inside libstdc++'s
+  # std::string code that are false positives (GCC bug 105329, 105651).
+  list(APPEND DOJANG_WARNINGS -Wno-restrict -Wno-stringop-overflow)
+endif()
 
 function(dojang_apply_common target)
   target_compile_options(${target} PRIVATE ${DOJANG_WARNINGS})

@@ -3,14 +3,48 @@
 
 #include <iostream>
 
+#include "dojang/cli.hpp"
+#include "dojang/verbs.hpp"
+
 int main(int argc, char** argv) {
-  CLI::App app{"dojang - Korean joint certificate (공동인증서) wallet"};
+  using namespace dojang::cli;
+  CLI::App app{"dojang - Korean joint certificate (공동인증서) wallet", "dojang"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "dojang 0.1.0");
+  GlobalOptions g;
+  app.add_option("--npki-dir", g.npki_dir, "NPKI folder (default $DOJANG_NPKI_DIR, else ~/NPKI)")
+      ->envname("DOJANG_NPKI_DIR");
+  app.add_flag("--json", g.json, "machine-readable output");
+
+  struct Verb {
+    const char* name;
+    const char* help;
+    VerbSetup setup;
+  };
+  const Verb verbs[] = {
+      {"list", "list the certificates in the NPKI folder", setup_list},
+      {"show", "show one certificate in detail", setup_show},
+      {"import", "copy an NPKI credential folder into the wallet", setup_import},
+      {"delete", "delete a certificate and its key from the wallet", setup_delete},
+      {"sign", "sign a file (CMS SignedData or raw PKCS#1)", setup_sign},
+      {"verify", "verify a signature", setup_verify},
+      {"passwd", "change a certificate's password", setup_passwd},
+      {"vid", "check a resident registration number against a certificate's VID", setup_vid},
+  };
+  Runner selected;
+  for (const auto& v : verbs) {
+    CLI::App* sub = app.add_subcommand(v.name, v.help);
+    Runner r = v.setup(*sub, g);
+    sub->callback([&selected, r] { selected = r; });
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    app.exit(e);
+    return kUsage;
   }
-  return 0;
+  if (!selected) return kUsage;
+  return selected();
 }

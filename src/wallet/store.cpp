@@ -33,7 +33,7 @@ constexpr std::string_view kKmKey = "kmPri.key";
 
 bool is_known_file(std::string_view name) {
   const std::string l = lower_ascii(name);
-  for (auto k : {kSignCert, kSignKey, kKmCert, kKmKey})
+  for (auto k : {kSignCert, kSignKey, kKmCert, kKmKey, kAttemptsFile})
     if (l == lower_ascii(k)) return true;
   return false;
 }

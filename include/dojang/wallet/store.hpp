@@ -16,6 +16,10 @@
 
 namespace dojang::wallet {
 
+// Wrong-password counter kept beside a key file (see unlock() in credential.hpp);
+// part of the credential folder, so remove() deletes it too.
+inline constexpr std::string_view kAttemptsFile = ".dojang-attempts";
+
 // One credential folder, as found on disk. Keys are never decrypted here.
 struct StoredCredential {
   std::filesystem::path root;                 // the NPKI root it was found under

@@ -1,0 +1,144 @@
+// list, show, import, delete
+#include <iostream>
+
+#include "dojang/present.hpp"
+#include "dojang/verbs.hpp"
+#include "dojang/wallet/credential.hpp"
+#include "dojang/wallet/store.hpp"
+
+namespace dojang::cli {
+
+namespace {
+wallet::NpkiStore open_store(const GlobalOptions& g) { return wallet::NpkiStore({npki_root(g)}); }
+}  // namespace
+
+Runner setup_list(CLI::App& sub, GlobalOptions& g) {
+  (void)sub;
+  return [&g] {
+    const Clock& clock = SystemClock::instance();
+    auto creds = open_store(g).list();
+    if (!creds.ok()) return fail(g, creds.error());
+    if (g.json) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& c : *creds) arr.push_back(to_json(c, clock));
+      print_json({{"ok", true}, {"root", npki_root(g).string()}, {"certificates", arr}});
+      return int{kOk};
+    }
+    if (creds->empty()) {
+      std::cout << "No certificates in " << npki_root(g).string() << "\n";
+      return int{kOk};
+    }
+    int n = 0;
+    for (const auto& c : *creds) {
+      ++n;
+      if (c.broken()) {
+        std::cout << n << ". BROKEN  " << c.folder.string() << "\n   " << c.broken_reason << "\n";
+        continue;
+      }
+      const auto& info = *c.info;
+      std::cout << n << ". " << info.cn << "\n"
+                << "   " << c.ca_folder << ", " << purpose_text(info) << ", serial 0x"
+                << info.serial_hex << "\n"
+                << "   until " << format_time(info.not_after) << ": "
+                << validity_status(*c.cert, clock) << "\n";
+    }
+    return int{kOk};
+  };
+}
+
+Runner setup_show(CLI::App& sub, GlobalOptions& g) {
+  auto sel = std::make_shared<std::string>();
+  sub.add_option("SEL", *sel, "serial (0x-hex or decimal) or part of the name")->required();
+  return [&g, sel] {
+    const Clock& clock = SystemClock::instance();
+    auto cred = open_store(g).select(*sel);
+    if (!cred.ok()) return fail(g, cred.error());
+    const auto& info = *cred->info;
+    if (g.json) {
+      auto j = to_json(*cred, clock);
+      j["ok"] = true;
+      print_json(j);
+      return int{kOk};
+    }
+    std::cout << "Subject:    " << info.subject << "\n"
+              << "Issuer:     " << info.issuer << "\n"
+              << "Serial:     0x" << info.serial_hex << " (" << info.serial_dec << ")\n"
+              << "Valid from: " << format_time(info.not_before) << "\n"
+              << "Valid to:   " << format_time(info.not_after) << " ("
+              << validity_status(*cred->cert, clock) << ")\n"
+              << "Key:        " << info.key_algorithm << ", " << info.signature_algorithm << "\n";
+    std::cout << "Real name:  " << (info.real_name ? *info.real_name : "(none)") << "\n";
+    if (info.vid) {
+      std::cout << "VID:        " << info.vid->hash_alg << " " << hex(info.vid->virtual_id) << "\n";
+    } else {
+      std::cout << "VID:        (none)\n";
+    }
+    for (const auto& p : info.policies) std::cout << "Policy:     " << p.oid << " " << p.label << "\n";
+    std::cout << "Folder:     " << cred->folder.string() << "\n";
+    return int{kOk};
+  };
+}
+
+Runner setup_import(CLI::App& sub, GlobalOptions& g) {
+  struct Opts {
+    std::string path;
+    std::string password_file;
+    bool no_check = false;
+    bool overwrite = false;
+  };
+  auto o = std::make_shared<Opts>();
+  sub.add_option("PATH", o->path, "folder holding signCert.der and signPri.key")->required();
+  sub.add_option("--password-file", o->password_file, "file holding the certificate password");
+  sub.add_flag("--no-check", o->no_check, "do not ask for the password to check the key");
+  sub.add_flag("--overwrite", o->overwrite, "replace a certificate already in the wallet");
+  return [&g, o] {
+    std::optional<SecretString> password;
+    if (!o->no_check) {
+      auto pw = read_secret({o->password_file, "Certificate password (to check the key)",
+                             "--password-file", false});
+      if (!pw.ok()) return fail(g, pw.error());
+      password = std::move(pw).value();
+    }
+    auto store = open_store(g);
+    auto added = wallet::import_folder(store, o->path, password ? &*password : nullptr,
+                                       o->overwrite);
+    if (!added.ok()) return fail(g, added.error());
+    if (g.json) {
+      auto j = to_json(*added, SystemClock::instance());
+      j["ok"] = true;
+      print_json(j);
+    } else {
+      std::cout << "Imported " << added->info->cn << " into " << added->folder.string() << "\n";
+    }
+    return int{kOk};
+  };
+}
+
+Runner setup_delete(CLI::App& sub, GlobalOptions& g) {
+  auto sel = std::make_shared<std::string>();
+  auto yes = std::make_shared<bool>(false);
+  sub.add_option("SEL", *sel, "serial (0x-hex or decimal) or part of the name")->required();
+  sub.add_flag("--yes,-y", *yes, "do not ask for confirmation");
+  return [&g, sel, yes] {
+    auto store = open_store(g);
+    auto cred = store.select(*sel);
+    if (!cred.ok()) return fail(g, cred.error());
+    std::string what = cred->info ? cred->info->cn : cred->folder.string();
+    if (!*yes) {
+      if (!have_terminal())
+        return fail(g, {Errc::usage, "refusing to delete without confirmation: add --yes"});
+      if (!confirm_on_terminal("Delete " + what + " and its private key? This cannot be undone."))
+        return fail(g, {Errc::policy, "not deleted"});
+    }
+    auto st = store.remove(*cred);
+    if (!st.ok()) return fail(g, st.error());
+    if (g.json) {
+      print_json({{"ok", true}, {"deleted", cred->folder.string()}});
+    } else {
+      std::cout << "Deleted " << what << "\n";
+    }
+    return int{kOk};
+  };
+}
+
+}  // namespace dojang::cli
