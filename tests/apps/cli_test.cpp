@@ -350,3 +350,39 @@ TEST_F(CliTest, JsonErrorsAndMissingFiles) {
 
 }  // namespace
 }  // namespace dojang::testing
+
+namespace dojang::testing {
+namespace {
+
+// On a terminal the CLI asks for secrets without echoing them.
+TEST_F(CliTest, PromptsForSecretsWithoutEcho) {
+  install("yessign-general");
+  auto e = expected("yessign-general");
+  auto doc = tmp_ / "doc";
+  write_text(doc, "hello");
+  auto sig = tmp_ / "sig";
+  auto r = run_in_pty({bin_path("dojang").string(), "--npki-dir", npki_.string(), "sign", "길동",
+                       "--in", doc.string(), "--out", sig.string()},
+                      {e["password"]});
+  expectExit(r, 0);
+  EXPECT_NE(r.out.find("Certificate password: "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(e["password"]), std::string::npos) << "password echoed: " << r.out;
+  EXPECT_TRUE(fs::exists(sig));
+
+  // passwd asks for the new password twice; a mismatch asks again.
+  auto p = run_in_pty({bin_path("dojang").string(), "--npki-dir", npki_.string(), "passwd", "길동"},
+                      {e["password"], "Han-River#Walk27", "Han-River#Walk28", "Han-River#Walk27",
+                       "Han-River#Walk27"});
+  expectExit(p, 0);
+  EXPECT_NE(p.out.find("differ"), std::string::npos) << p.out;
+  EXPECT_EQ(p.out.find("Han-River"), std::string::npos) << "password echoed: " << p.out;
+  EXPECT_NE(p.out.find("Password changed"), std::string::npos) << p.out;
+
+  auto idn = run_in_pty({bin_path("dojang").string(), "--npki-dir", npki_.string(), "vid", "길동"},
+                        {e["idn"], "Han-River#Walk27"});
+  expectExit(idn, 0);
+  EXPECT_EQ(idn.out.find(e["idn"]), std::string::npos) << "IDN echoed: " << idn.out;
+}
+
+}  // namespace
+}  // namespace dojang::testing

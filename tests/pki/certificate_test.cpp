@@ -63,9 +63,7 @@ const std::map<std::string, PolicyExpectation>& policy_expectations() {
       {"signgate-old", {Purpose::general, "KICA signGATE", HolderKind::personal}},
       {"signkorea-pbkdf2", {Purpose::general, "SignKorea", HolderKind::personal}},
       {"crosscert-pbes2", {Purpose::general, "CrossCert", HolderKind::personal}},
-      // gen.sh gives this credential 1.2.410.200004.5.3.1.9, the NCASign
-      // (한국전산원) personal general-purpose OID; TradeSign's own arc is 1.2.410.200012.
-      {"tradesign-pbes2", {Purpose::general, "NCASign", HolderKind::personal}},
+      {"tradesign-pbes2", {Purpose::general, "TradeSign", HolderKind::personal}},
       {"aria", {Purpose::general, "yessign", HolderKind::personal}},
       {"aes-openssl", {Purpose::general, "yessign", HolderKind::personal}},
       {"seed-openssl", {Purpose::general, "yessign", HolderKind::personal}},

@@ -1,11 +1,13 @@
 #include "testing/testing.hpp"
 
 #include <fcntl.h>
+#include <pty.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -166,6 +168,49 @@ RunResult run(const std::vector<std::string>& argv, const std::string& stdin_dat
   if (in_pipe[1] >= 0) ::close(in_pipe[1]);
   ::close(out_pipe[0]);
   ::close(err_pipe[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+RunResult run_in_pty(const std::vector<std::string>& argv, const std::vector<std::string>& answers,
+                     int timeout_seconds) {
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  int master = -1;
+  pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid < 0) throw std::runtime_error("forkpty failed");
+  if (pid == 0) {
+    ::execv(cargv[0], cargv.data());
+    ::_exit(127);
+  }
+  RunResult r;
+  size_t next = 0;
+  size_t answered_at = 0;  // transcript length when the last answer was typed
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    pollfd pfd{master, POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(std::min<long>(left.count(), 200))) > 0) {
+      char buf[4096];
+      ssize_t n = ::read(master, buf, sizeof buf);
+      if (n <= 0) break;  // EIO once the child has closed the terminal
+      r.out.append(buf, static_cast<size_t>(n));
+    }
+    if (next < answers.size() && r.out.size() > answered_at && r.out.ends_with(": ")) {
+      std::string line = answers[next++] + "\n";
+      if (::write(master, line.data(), line.size()) < 0) break;
+      answered_at = r.out.size();
+    }
+  }
+  ::close(master);
   int status = 0;
   ::waitpid(pid, &status, 0);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

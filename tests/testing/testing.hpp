@@ -52,6 +52,12 @@ struct RunResult {
 RunResult run(const std::vector<std::string>& argv, const std::string& stdin_data = {},
               const std::vector<std::string>& env = {}, int timeout_seconds = 120);
 
+// Runs argv on a pseudo-terminal (its controlling terminal), answering each
+// prompt in turn: whenever the output seen so far ends with ": " the next
+// answer is typed followed by Enter. out holds the whole terminal transcript.
+RunResult run_in_pty(const std::vector<std::string>& argv, const std::vector<std::string>& answers,
+                     int timeout_seconds = 60);
+
 // Copies a credential folder from tests/data/pki/cred/<name> into an NPKI tree
 // root/<ca>/USER/<folder>; returns the folder.
 fs::path install_credential(const fs::path& npki_root, const std::string& name,

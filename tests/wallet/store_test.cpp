@@ -2,6 +2,9 @@
 
 #include <gmock/gmock.h>
 #include <cctype>
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -464,6 +467,32 @@ TEST_F(StoreTest, AtomicWriteReplacesAndLeavesNoTemporaryFile) {
 }
 
 TEST_F(StoreTest, AtomicWriteFailureKeepsTheOldFile) {
+  const fs::path dir = tmp_.path() / "ro";
+  fs::create_directories(dir);
+  const fs::path p = dir / "signPri.key";
+  ASSERT_TRUE(atomic_write_file(p, Bytes{1, 2, 3}).ok());
+  Status st;
+  {
+    // A file-size limit makes the write fail even for root (EFBIG instead of SIGXFSZ).
+    struct sigaction ignore {}, old_action {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGXFSZ, &ignore, &old_action);
+    rlimit old_limit{};
+    ::getrlimit(RLIMIT_FSIZE, &old_limit);
+    rlimit tiny = old_limit;
+    tiny.rlim_cur = 2;
+    ::setrlimit(RLIMIT_FSIZE, &tiny);
+    st = atomic_write_file(p, Bytes(4096, 9));
+    ::setrlimit(RLIMIT_FSIZE, &old_limit);
+    ::sigaction(SIGXFSZ, &old_action, nullptr);
+  }
+  ASSERT_FALSE(st.ok());
+  expect_error(st.error(), Errc::io);
+  EXPECT_EQ(read_bytes(p), (Bytes{1, 2, 3}));
+  EXPECT_THAT(names_in(dir), ::testing::ElementsAre("signPri.key"));
+}
+
+TEST_F(StoreTest, AtomicWriteIntoReadOnlyFolderFails) {
   if (::geteuid() == 0) GTEST_SKIP() << "root writes into read-only folders";
   const fs::path dir = tmp_.path() / "ro";
   fs::create_directories(dir);

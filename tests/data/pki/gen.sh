@@ -880,7 +880,7 @@ main() {
         policy=1.2.410.200004.5.4.1.1 holder=최지우 'password=Cross^cert581' \
         idn=8807072345679 cn_digits=0012345678901238 crl_part=5
     spawn_cred name=tradesign-pbes2 enc=pbes2-seed-sha256 iter=10000 o=TradeSign ou=IBK \
-        policy=1.2.410.200004.5.3.1.9 holder=정수빈 'password=Trade&sign470' \
+        policy=1.2.410.200012.1.1.1 holder=정수빈 'password=Trade&sign470' \
         idn=9512251234560 cn_digits=0012345678901239 crl_part=6
     spawn_cred name=aria enc=pbes2-aria iter=10000 o=yessign ou=NACF \
         policy=1.2.410.200005.1.1.1 holder=강하늘 'password=비밀번호Test!739' \
