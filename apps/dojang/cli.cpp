@@ -50,16 +50,18 @@ class Tty {
   void write(const std::string& s) const {
     if (::write(fd_, s.data(), s.size()) < 0) { /* nothing useful to do */ }
   }
-  // Reads one line; echo off when secret.
-  std::optional<SecretString> read_line(bool secret) const {
+  // Shows prompt and reads one line; echo is off (before the prompt appears,
+  // so nothing typed ahead is echoed) when secret.
+  std::optional<SecretString> read_line(const std::string& prompt, bool secret) const {
     termios old{};
     bool restore = false;
     if (secret && ::tcgetattr(fd_, &old) == 0) {
       termios quiet = old;
       quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
       quiet.c_lflag |= ECHONL;
-      restore = ::tcsetattr(fd_, TCSAFLUSH, &quiet) == 0;
+      restore = ::tcsetattr(fd_, TCSANOW, &quiet) == 0;
     }
+    write(prompt);
     std::string line;
     char c;
     bool got = false;
@@ -71,7 +73,7 @@ class Tty {
       if (c == '\n') break;
       line.push_back(c);
     }
-    if (restore) ::tcsetattr(fd_, TCSAFLUSH, &old);
+    if (restore) ::tcsetattr(fd_, TCSANOW, &old);
     chomp(line);
     SecretString s(std::move(line));
     if (!got) return std::nullopt;
@@ -100,16 +102,14 @@ Result<SecretString> read_secret(const SecretSource& source) {
   if (!tty.ok())
     return Error{Errc::usage, "no terminal to ask for the secret: give " + source.flag + " FILE"};
   for (int attempt = 0; attempt < 3; ++attempt) {
-    tty.write(source.prompt + ": ");
-    auto first = tty.read_line(true);
+    auto first = tty.read_line(source.prompt + ": ", true);
     if (!first) return Error{Errc::usage, "no input for " + source.flag};
     if (first->empty()) {
       tty.write("Nothing entered.\n");
       continue;
     }
     if (!source.confirm) return std::move(*first);
-    tty.write("Again, to confirm: ");
-    auto second = tty.read_line(true);
+    auto second = tty.read_line("Again, to confirm: ", true);
     if (!second) return Error{Errc::usage, "no input for " + source.flag};
     if (first->view() == second->view()) return std::move(*first);
     tty.write("The two entries differ. Try again.\n");
@@ -120,8 +120,7 @@ Result<SecretString> read_secret(const SecretSource& source) {
 bool confirm_on_terminal(const std::string& question) {
   Tty tty;
   if (!tty.ok()) return false;
-  tty.write(question + " [y/N] ");
-  auto answer = tty.read_line(false);
+  auto answer = tty.read_line(question + " [y/N] ", false);
   return answer && (answer->view() == "y" || answer->view() == "Y" || answer->view() == "yes");
 }
 
