@@ -5,7 +5,7 @@ set(DOJANG_WARNINGS -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # GCC 12 at -O3 reports -Wrestrict/-Wstringop-overflow inside libstdc++'s
   # std::string code that are false positives (GCC bug 105329, 105651).
-  list(APPEND DOJANG_WARNINGS -Wno-restrict -Wno-stringop-overflow)
+  list(APPEND DOJANG_WARNINGS -Wno-restrict -Wno-stringop-overflow -Wno-stringop-overread)
 endif()
 
 function(dojang_apply_common target)

@@ -8,6 +8,7 @@
 
 #include "dojang/pki/random.hpp"
 #include "pki/internal/ossl.hpp"
+#include "pki/internal/pbe.hpp"
 
 namespace dojang::pki {
 
@@ -129,6 +130,13 @@ Result<Bytes> sha256(ByteView data) {
       out_len != out.size())
     return Error{Errc::crypto, drain_errors("SHA-256")};
   return out;
+}
+
+Result<SecretBytes> pbkdf2_sha256(const SecretString& passphrase, ByteView salt,
+                                  std::uint32_t iterations, std::size_t length) {
+  if (salt.empty() || iterations == 0 || length == 0)
+    return Error{Errc::usage, "PBKDF2 needs a salt, an iteration count and a length"};
+  return internal::pbkdf2(passphrase.bytes(), salt, iterations, "SHA256", length);
 }
 
 }  // namespace dojang::pki

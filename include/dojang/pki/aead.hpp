@@ -2,6 +2,8 @@
 // and SHA-256, all in Dojang's OpenSSL library context.
 #pragma once
 
+#include <cstdint>
+
 #include <cstddef>
 
 #include "dojang/pki/result.hpp"
@@ -19,6 +21,11 @@ inline constexpr std::size_t kAeadOverhead = kAeadNonceSize + kAeadTagSize;
 // authenticating aad too. Returns nonce(12) || ciphertext || tag(16).
 // Errors: usage (key not 32 bytes), crypto.
 Result<Bytes> seal(ByteView key32, ByteView plaintext, ByteView aad);
+
+// Derives length bytes from a passphrase with PBKDF2-HMAC-SHA256.
+// Errors: usage (empty salt, zero iterations), crypto.
+Result<SecretBytes> pbkdf2_sha256(const SecretString& passphrase, ByteView salt,
+                                  std::uint32_t iterations, std::size_t length);
 
 // Reverses seal(). Errors: invalid_input (truncated, tampered, wrong key or
 // wrong aad: all alike), usage (key not 32 bytes), crypto.

@@ -1,0 +1,306 @@
+// dojangd: the certificate authority, the bank's RA and their HTTP service.
+// Thin: parse, call the library, print.
+#include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "dojang/pki/aead.hpp"
+#include "dojang/pki/random.hpp"
+#include "dojang/service/bank_api.hpp"
+#include "dojang/service/data_dir.hpp"
+#include "dojang/service/http_server.hpp"
+
+namespace {
+
+using namespace dojang;
+namespace fs = std::filesystem;
+
+enum ExitCode : int { kOk = 0, kUsage = 2, kInvalid = 3, kRefused = 4, kIoFailure = 5 };
+
+int exit_code_for(Errc code) {
+  switch (code) {
+    case Errc::usage: return kUsage;
+    case Errc::policy:
+    case Errc::already_exists: return kRefused;
+    case Errc::io:
+    case Errc::crypto: return kIoFailure;
+    default: return kInvalid;
+  }
+}
+
+int fail(const Error& e) {
+  std::cerr << "dojangd: " << e.message << "\n";
+  return exit_code_for(e.code);
+}
+
+std::string chomp(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// A secret from a file (first line) or a no-echo prompt on the terminal.
+Result<SecretString> read_secret(const std::string& file, const std::string& prompt,
+                                 const std::string& flag, bool confirm = false) {
+  if (!file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Error{Errc::not_found, file + ": cannot read"};
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    SecretString secret(chomp(std::move(s)));
+    if (secret.empty()) return Error{Errc::usage, flag + " file " + file + " is empty"};
+    return secret;
+  }
+  int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return Error{Errc::usage, "no terminal to ask for the secret: give " + flag + " FILE"};
+  auto ask = [fd](const std::string& p) -> std::optional<std::string> {
+    termios old{};
+    bool restore = false;
+    if (::tcgetattr(fd, &old) == 0) {
+      termios quiet = old;
+      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      quiet.c_lflag |= ECHONL;
+      restore = ::tcsetattr(fd, TCSANOW, &quiet) == 0;
+    }
+    if (::write(fd, p.data(), p.size()) < 0) return std::nullopt;
+    std::string line;
+    char c;
+    bool got = false;
+    while (::read(fd, &c, 1) == 1) {
+      got = true;
+      if (c == '\n') break;
+      line.push_back(c);
+    }
+    if (restore) ::tcsetattr(fd, TCSANOW, &old);
+    if (!got) return std::nullopt;
+    return chomp(std::move(line));
+  };
+  auto first = ask(prompt + ": ");
+  if (!first || first->empty()) {
+    ::close(fd);
+    return Error{Errc::usage, "no input for " + flag};
+  }
+  SecretString s1(std::move(*first));
+  if (confirm) {
+    auto second = ask("Again, to confirm: ");
+    SecretString s2(second ? std::move(*second) : std::string());
+    if (s1.view() != s2.view()) {
+      ::close(fd);
+      return Error{Errc::usage, "the two entries differ"};
+    }
+  }
+  ::close(fd);
+  return s1;
+}
+
+struct Common {
+  std::string data;
+  std::string passphrase_file;
+};
+
+void add_common(CLI::App* sub, Common& c) {
+  sub->add_option("--data", c.data, "data directory")->required();
+  sub->add_option("--passphrase-file", c.passphrase_file, "file holding the operator passphrase");
+}
+
+Result<std::unique_ptr<service::DataDir>> open_data(const Common& c) {
+  DOJANG_ASSIGN(SecretString pass, read_secret(c.passphrase_file, "Operator passphrase", "--passphrase-file"));
+  return service::DataDir::open(c.data, pass, SystemClock::instance());
+}
+
+std::string hex(ByteView b) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (auto c : b) {
+    s += d[c >> 4];
+    s += d[c & 15];
+  }
+  return s;
+}
+
+std::string format_time(TimePoint t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  ::gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dojangd - certificate authority and bank RA for Korean joint certificates", "dojangd"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "dojangd 0.1.0");
+  std::function<int()> run;
+
+  // init
+  Common init_c;
+  std::string key_type = "rsa3072", ca_name = "Dojang CA", base_url = "http://127.0.0.1:8080";
+  auto* init = app.add_subcommand("init", "create a CA hierarchy, data key and database in a data directory");
+  add_common(init, init_c);
+  init->add_option("--issuing-key", key_type, "rsa3072 (default), rsa2048 or ec-p256");
+  init->add_option("--ca-name", ca_name, "o= of every certificate");
+  init->add_option("--base-url", base_url, "where clients reach this CA (CRL, OCSP, CPS URLs)");
+  init->callback([&] {
+    run = [&]() -> int {
+      auto kt = ca::parse_key_type(key_type);
+      if (!kt.ok()) return fail(kt.error());
+      auto pass = read_secret(init_c.passphrase_file, "New operator passphrase", "--passphrase-file", true);
+      if (!pass.ok()) return fail(pass.error());
+      ca::InitOptions o;
+      o.ca_name = ca_name;
+      o.issuing_key = *kt;
+      o.base_url = base_url;
+      auto d = service::DataDir::init(init_c.data, *pass, o, SystemClock::instance());
+      if (!d.ok()) return fail(d.error());
+      // The admin token for the REST admin endpoints: shown once, stored as a hash.
+      auto raw = pki::random_bytes(32);
+      if (!raw.ok()) return fail(raw.error());
+      std::string token = hex(*raw);
+      auto digest = pki::sha256(ByteView(reinterpret_cast<const std::uint8_t*>(token.data()), token.size()));
+      if (!digest.ok()) return fail(digest.error());
+      std::ofstream(fs::path(init_c.data) / "admin-token.sha256") << hex(*digest) << "\n";
+      std::cout << "Created the CA in " << init_c.data << "\n"
+                << "  root certificate:  " << (fs::path(init_c.data) / "root.pem").string() << "\n"
+                << "  chain:             " << (fs::path(init_c.data) / "chain.pem").string() << "\n"
+                << "  root SHA-256:      " << (*d)->ca().root_fingerprint() << "\n"
+                << "  issuing key:       " << ca::key_type_name(*kt) << "\n"
+                << "  admin API token:   " << token << "   (shown once; stored hashed)\n";
+      return kOk;
+    };
+  });
+
+  // serve
+  Common serve_c;
+  std::string listen = "127.0.0.1:8080", tls_cert, tls_key;
+  int threads = 0;
+  auto* serve = app.add_subcommand("serve", "run the HTTP service (bank REST API; CMP, OCSP and CRLs follow)");
+  add_common(serve, serve_c);
+  serve->add_option("--listen", listen, "address:port (loopback HTTP; anything else needs --tls-cert/--tls-key)");
+  serve->add_option("--tls-cert", tls_cert, "PEM certificate for HTTPS");
+  serve->add_option("--tls-key", tls_key, "PEM key for HTTPS");
+  serve->add_option("--threads", threads, "worker threads (default: cores)");
+  serve->callback([&] {
+    run = [&]() -> int {
+      bool loopback = listen.starts_with("127.") || listen.starts_with("[::1]") || listen.starts_with("localhost:");
+      if (!loopback && (tls_cert.empty() || tls_key.empty()))
+        return fail({Errc::usage, "plain HTTP is only served on loopback: give --tls-cert and --tls-key for " + listen});
+      auto d = open_data(serve_c);
+      if (!d.ok()) return fail(d.error());
+      service::Router router;
+      std::string admin_hash;
+      std::ifstream(fs::path(serve_c.data) / "admin-token.sha256") >> admin_hash;
+      service::register_bank_api(router, (*d)->bank(), {admin_hash});
+      auto root_der = (*d)->ca().root_cert().der();
+      auto issuing_der = (*d)->ca().issuing_cert().der();
+      if (!root_der.ok() || !issuing_der.ok()) return fail({Errc::crypto, "cannot encode the CA certificates"});
+      std::string root(root_der->begin(), root_der->end()), issuing(issuing_der->begin(), issuing_der->end());
+      auto cert_route = [](std::string der) {
+        return [der](const service::Request&) {
+          service::Response r;
+          r.content_type = "application/pkix-cert";
+          r.body = der;
+          r.headers.emplace_back("Cache-Control", "max-age=86400");
+          return r;
+        };
+      };
+      router.handle("GET", "/root.crt", cert_route(root));
+      router.handle("GET", "/ca.crt", cert_route(issuing));
+      router.handle("GET", "/healthz", [](const service::Request&) { return service::Response::text(200, "ok\n"); });
+      service::ServerConfig cfg;
+      cfg.listen = listen;
+      cfg.threads = threads;
+      if (!tls_cert.empty()) cfg.tls = service::TlsFiles{tls_cert, tls_key};
+      service::HttpServer server(cfg, std::move(router));
+      auto port = server.start();
+      if (!port.ok()) return fail(port.error());
+      std::cout << "dojangd listening on " << listen.substr(0, listen.rfind(':')) << ":" << *port << "\n" << std::flush;
+      server.run_until_signal();
+      return kOk;
+    };
+  });
+
+  // bank
+  auto* bank = app.add_subcommand("bank", "the bank's registration authority");
+  bank->require_subcommand(1);
+  Common enrol_c;
+  std::string customer, name, idn_file, phone, password_file, bank_code = "DOJANG";
+  auto* enrol = bank->add_subcommand("enrol", "enrol an internet-banking customer");
+  add_common(enrol, enrol_c);
+  enrol->add_option("--customer", customer, "customer id")->required();
+  enrol->add_option("--name", name, "real name")->required();
+  enrol->add_option("--idn-file", idn_file, "file holding the resident registration number");
+  enrol->add_option("--phone", phone, "mobile phone number")->required();
+  enrol->add_option("--password-file", password_file, "file holding the login password");
+  enrol->add_option("--bank-code", bank_code, "bank code for ou= (default DOJANG)");
+  enrol->callback([&] {
+    run = [&]() -> int {
+      auto d = open_data(enrol_c);
+      if (!d.ok()) return fail(d.error());
+      auto idn = read_secret(idn_file, "Resident registration number", "--idn-file");
+      if (!idn.ok()) return fail(idn.error());
+      auto pw = read_secret(password_file, "Login password", "--password-file", true);
+      if (!pw.ok()) return fail(pw.error());
+      ra::Enrolment e{customer, name, std::move(*idn), phone, bank_code, std::move(*pw)};
+      auto st = (*d)->bank().enrol(e);
+      if (!st.ok()) return fail(st.error());
+      std::cout << "Enrolled customer " << customer << " (" << name << ")\n";
+      return kOk;
+    };
+  });
+
+  Common app_c;
+  std::string app_customer, purpose = "general";
+  auto* application = bank->add_subcommand("application", "open an issuance application at the teller");
+  add_common(application, app_c);
+  application->add_option("--customer", app_customer, "customer id")->required();
+  application->add_option("--purpose", purpose, "general (범용) or bank (용도제한)")
+      ->check(CLI::IsMember({"general", "bank"}));
+  application->callback([&] {
+    run = [&]() -> int {
+      auto d = open_data(app_c);
+      if (!d.ok()) return fail(d.error());
+      auto t = (*d)->bank().teller_application(
+          app_customer, purpose == "bank" ? store::Purpose::bank_insurance : store::Purpose::general);
+      if (!t.ok()) return fail(t.error());
+      std::cout << "Reference number:    " << t->ref << "\n"
+                << "Authorization code:  " << t->auth_code.view() << "\n"
+                << "Valid until:         " << format_time(t->expires_at) << "\n";
+      return kOk;
+    };
+  });
+
+  Common outbox_c;
+  std::string outbox_phone;
+  auto* outbox = bank->add_subcommand("outbox", "print the SMS messages the development gateway sent");
+  add_common(outbox, outbox_c);
+  outbox->add_option("--phone", outbox_phone, "only messages to this phone");
+  outbox->callback([&] {
+    run = [&]() -> int {
+      auto d = open_data(outbox_c);
+      if (!d.ok()) return fail(d.error());
+      auto msgs = outbox_phone.empty() ? (*d)->sms().outbox() : (*d)->sms().outbox(outbox_phone);
+      if (!msgs.ok()) return fail(msgs.error());
+      for (const auto& m : *msgs) std::cout << format_time(m.sent_at) << "  " << m.phone << "  " << m.text.view() << "\n";
+      return kOk;
+    };
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kUsage;
+  }
+  return run ? run() : kUsage;
+}
