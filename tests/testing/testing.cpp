@@ -1,6 +1,9 @@
 #include "testing/testing.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <pty.h>
 #include <poll.h>
 #include <signal.h>
@@ -8,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -214,6 +218,146 @@ RunResult run_in_pty(const std::vector<std::string>& argv, const std::vector<std
   int status = 0;
   ::waitpid(pid, &status, 0);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+Background::Background(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  int pipefd[2];
+  if (::pipe(pipefd) != 0) throw std::runtime_error("pipe failed");
+  std::vector<std::string> envs;
+  for (char** e = environ; *e != nullptr; ++e) envs.emplace_back(*e);
+  for (const auto& kv : env) envs.push_back(kv);
+  std::vector<char*> cargv, cenv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  for (const auto& e : envs) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    ::setsid();
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    ::dup2(pipefd[1], 1);
+    ::dup2(pipefd[1], 2);
+    ::close(pipefd[0]);
+    ::close(pipefd[1]);
+    ::execve(cargv[0], cargv.data(), cenv.data());
+    ::_exit(127);
+  }
+  ::close(pipefd[1]);
+  out_fd_ = pipefd[0];
+}
+
+Background::~Background() {
+  if (!exited_) stop(SIGTERM, 5);
+  if (out_fd_ >= 0) ::close(out_fd_);
+}
+
+void Background::pump(int timeout_ms) {
+  if (out_fd_ < 0) return;
+  pollfd p{out_fd_, POLLIN, 0};
+  if (::poll(&p, 1, timeout_ms) <= 0) return;
+  char buf[4096];
+  ssize_t n = ::read(out_fd_, buf, sizeof buf);
+  if (n > 0) {
+    out_.append(buf, static_cast<size_t>(n));
+  } else {
+    ::close(out_fd_);
+    out_fd_ = -1;
+  }
+}
+
+std::string Background::wait_for_line(const std::string& needle, int timeout_seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto pos = out_.find(needle);
+    if (pos != std::string::npos) {
+      auto begin = out_.rfind('\n', pos);
+      begin = begin == std::string::npos ? 0 : begin + 1;
+      auto end = out_.find('\n', pos);
+      if (end != std::string::npos) return out_.substr(begin, end - begin);
+    }
+    if (out_fd_ < 0) return {};
+    pump(100);
+  }
+  return {};
+}
+
+int Background::stop(int signal_number, int timeout_seconds) {
+  if (exited_) return exit_code_;
+  ::kill(pid_, signal_number);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  int status = 0;
+  for (;;) {
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      break;
+    }
+    pump(50);
+  }
+  while (out_fd_ >= 0) pump(50);
+  exited_ = true;
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return exit_code_;
+}
+
+HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& path,
+                        const std::string& body,
+                        const std::vector<std::pair<std::string, std::string>>& headers,
+                        int timeout_seconds) {
+  HttpResult r;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return r;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{timeout_seconds, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return r;
+  }
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  size_t off = 0;
+  while (off < req.size()) {
+    ssize_t n = ::send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  std::string resp;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    resp.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  auto head_end = resp.find("\r\n\r\n");
+  if (head_end == std::string::npos || resp.size() < 12) return r;
+  r.status = std::atoi(resp.substr(9, 3).c_str());
+  std::istringstream head(resp.substr(0, head_end));
+  std::string line;
+  std::getline(head, line);
+  while (std::getline(head, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line.substr(0, colon);
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    r.headers[name] = value;
+  }
+  r.body = resp.substr(head_end + 4);
   return r;
 }
 

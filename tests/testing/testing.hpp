@@ -58,6 +58,42 @@ RunResult run(const std::vector<std::string>& argv, const std::string& stdin_dat
 RunResult run_in_pty(const std::vector<std::string>& argv, const std::vector<std::string>& answers,
                      int timeout_seconds = 60);
 
+// A program running in the background (e.g. dojangd serve) with its stdout
+// and stderr captured; killed (SIGTERM, then SIGKILL) on destruction.
+class Background {
+ public:
+  Background(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+  ~Background();
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  // Waits until stdout holds a line containing needle; returns that line ("" on timeout or exit).
+  std::string wait_for_line(const std::string& needle, int timeout_seconds = 30);
+  // Sends a signal and waits for the exit code (-1 when killed by a signal).
+  int stop(int signal_number, int timeout_seconds = 10);
+  int pid() const { return pid_; }
+  const std::string& out() const { return out_; }
+
+ private:
+  void pump(int timeout_ms);
+  int pid_ = -1;
+  int out_fd_ = -1;
+  std::string out_;
+  bool exited_ = false;
+  int exit_code_ = -1;
+};
+
+struct HttpResult {
+  int status = 0;  // 0: no response (connection failed or closed)
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+// One HTTP/1.1 request to 127.0.0.1:port over a fresh connection (Connection: close).
+HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& path,
+                        const std::string& body = {},
+                        const std::vector<std::pair<std::string, std::string>>& headers = {},
+                        int timeout_seconds = 30);
+
 // Copies a credential folder from tests/data/pki/cred/<name> into an NPKI tree
 // root/<ca>/USER/<folder>; returns the folder.
 fs::path install_credential(const fs::path& npki_root, const std::string& name,
