@@ -30,8 +30,10 @@ struct IssuedCertificate {
 
 // Asks the CA for a certificate on new_key with an ir (initialization
 // request), MAC-protected with senderKID = reference and secret = auth_code,
-// sending only the public key (the CA chooses the subject) and, when given,
-// a regInfo AttributeTypeAndValue {OID, DER value} (the EncryptedVID). The
+// sending the public key with the placeholder subject CN=<reference> (the CA
+// chooses the real subject; OpenSSL cannot sign or verify the popo of a
+// template without subject) and, when given, a regInfo
+// AttributeTypeAndValue {OID, DER value} (the EncryptedVID). The
 // certificate must be for new_key and chain to endpoint.trusted, else the
 // client rejects it in its certConf. Returns once the CA has answered the
 // certConf with pkiConf.
@@ -45,10 +47,11 @@ Result<IssuedCertificate> request_ir(const CmpEndpoint& endpoint, std::string_vi
                                      const SecretString& auth_code, const pki::PrivateKey& new_key,
                                      const std::optional<std::pair<std::string, Bytes>>& reg_info);
 
-// Asks the CA for its certificates with a genm carrying id-it-caCerts and
-// id-it-caProtEncCert (the CA's encryption certificate for the EncryptedVID)
-// and returns every certificate found in the genp, unverified: the caller
-// checks them against its trust anchors. Same errors as request_ir.
+// Asks the CA for its certificates with two genm, one with id-it-caCerts and
+// one with id-it-caProtEncCert (the CA's encryption certificate for the
+// EncryptedVID), and returns every certificate found in the two genp, without
+// duplicates and unverified: the caller checks them against its trust
+// anchors. endpoint.trusted may be empty. Same errors as request_ir.
 Result<std::vector<pki::Certificate>> request_ca_certs(const CmpEndpoint& endpoint,
                                                        std::string_view reference,
                                                        const SecretString& auth_code);
