@@ -5,7 +5,9 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/cmp.h>
 #include <openssl/cms.h>
+#include <openssl/crmf.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
@@ -81,6 +83,26 @@ DOJANG_OSSL_FREE(ACCESS_DESCRIPTION, ACCESS_DESCRIPTION_free);
 DOJANG_OSSL_FREE(AUTHORITY_INFO_ACCESS, AUTHORITY_INFO_ACCESS_free);
 DOJANG_OSSL_FREE(RSA_OAEP_PARAMS, RSA_OAEP_PARAMS_free);
 DOJANG_OSSL_FREE(PKCS7_ISSUER_AND_SERIAL, PKCS7_ISSUER_AND_SERIAL_free);
+// CMP / CRMF (pki/cmp, wallet/cmp_client).
+template <>
+struct Free<char> {  // strings allocated by OpenSSL (OPENSSL_strdup, OSSL_HTTP_parse_url)
+  void operator()(char* p) const noexcept { OPENSSL_free(p); }
+};
+DOJANG_OSSL_FREE(OSSL_CMP_CTX, OSSL_CMP_CTX_free);
+DOJANG_OSSL_FREE(OSSL_CMP_MSG, OSSL_CMP_MSG_free);
+DOJANG_OSSL_FREE(OSSL_CMP_ITAV, OSSL_CMP_ITAV_free);
+DOJANG_OSSL_FREE(OSSL_CRMF_MSG, OSSL_CRMF_MSG_free);
+DOJANG_OSSL_FREE(OSSL_CRMF_MSGS, OSSL_CRMF_MSGS_free);
+template <>
+struct Free<STACK_OF(OSSL_CMP_ITAV)> {
+  void operator()(STACK_OF(OSSL_CMP_ITAV) * p) const noexcept {
+    sk_OSSL_CMP_ITAV_pop_free(p, OSSL_CMP_ITAV_free);
+  }
+};
+template <>
+struct Free<ASN1_SEQUENCE_ANY> {
+  void operator()(ASN1_SEQUENCE_ANY* p) const noexcept { sk_ASN1_TYPE_pop_free(p, ASN1_TYPE_free); }
+};
 #undef DOJANG_OSSL_FREE
 
 template <class T>
