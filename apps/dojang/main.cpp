@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
       {"verify", "verify a signature", setup_verify},
       {"passwd", "change a certificate's password", setup_passwd},
       {"vid", "check a resident registration number against a certificate's VID", setup_vid},
+      {"issue", "get a new certificate from the CA onto this device", setup_issue},
   };
   Runner selected;
   for (const auto& v : verbs) {

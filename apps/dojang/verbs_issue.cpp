@@ -1,0 +1,252 @@
+// issue: a new certificate from the CA onto this device (bank login path or teller path).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "dojang/present.hpp"
+#include "dojang/pki/vid.hpp"
+#include "dojang/verbs.hpp"
+#include "dojang/wallet/issuance.hpp"
+
+extern char** environ;
+
+namespace dojang::cli {
+
+namespace {
+
+// The first group of exactly six digits in text.
+std::optional<std::string> first_six_digits(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] < '0' || text[i] > '9') {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+    if (j - i == 6) return std::string(text.substr(i, 6));
+    i = j;
+  }
+  return std::nullopt;
+}
+
+// Runs the user's --otp-command through /bin/sh -c (their own command line;
+// no secret is ever put in its argv), with DOJANG_SMS_PHONE set to the masked
+// phone number, and takes the first six-digit group of its standard output.
+Result<SecretString> run_otp_command(const std::string& command, std::string_view masked_phone,
+                                     int timeout_seconds) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Error{Errc::io, "--otp-command: cannot create a pipe"};
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).starts_with("DOJANG_SMS_PHONE=")) continue;
+    env_strings.emplace_back(*e);
+  }
+  env_strings.push_back("DOJANG_SMS_PHONE=" + std::string(masked_phone));
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::string sh = "/bin/sh", dash_c = "-c", cmd = command;
+  char* argv[] = {sh.data(), dash_c.data(), cmd.data(), nullptr};
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, envp.data());
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  if (rc != 0) {
+    ::close(fds[0]);
+    return Error{Errc::io, "--otp-command: cannot start /bin/sh"};
+  }
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  bool timed_out = false;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd pfd{fds[0], POLLIN, 0};
+    int n = ::poll(&pfd, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) continue;
+    char buf[4096];
+    ssize_t got = ::read(fds[0], buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    if (out.size() < 64 * 1024) out.append(buf, static_cast<std::size_t>(got));
+  }
+  ::close(fds[0]);
+  if (timed_out) ::kill(pid, SIGKILL);  // the child this function started, by its id
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  SecretString text(std::move(out));
+  if (timed_out)
+    return Error{Errc::io, "--otp-command did not finish within " + std::to_string(timeout_seconds) + " seconds"};
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return Error{Errc::io, "--otp-command failed" + (WIFEXITED(status) ? " (exit code " +
+                                                         std::to_string(WEXITSTATUS(status)) + ")"
+                                                   : std::string(" (killed by a signal)"))};
+  auto code = first_six_digits(text.view());
+  if (!code) return Error{Errc::invalid_input, "--otp-command printed no six-digit code"};
+  return SecretString(std::move(*code));
+}
+
+}  // namespace
+
+Runner setup_issue(CLI::App& sub, GlobalOptions& g) {
+  struct Opts {
+    std::string server, trust, trust_fingerprint, tls_ca;
+    std::string customer, login_password_file, idn_file, otp_command, otp_file, purpose = "general";
+    std::string ref, auth_code_file, password_file, phone, format = "seed";
+    int timeout = 30, otp_timeout = 180;
+  };
+  auto o = std::make_shared<Opts>();
+  sub.add_option("--server", o->server, "the CA/bank server, e.g. http://127.0.0.1:8080")->required();
+  sub.add_option("--trust", o->trust, "the root CA certificate (PEM or DER) to trust");
+  sub.add_option("--trust-fingerprint", o->trust_fingerprint,
+                 "SHA-256 fingerprint of the root CA certificate the server sends (instead of --trust)");
+  sub.add_option("--tls-ca", o->tls_ca, "CA bundle (PEM) for an https:// server");
+  sub.add_option("--customer", o->customer, "internet-banking customer id (bank login path)");
+  sub.add_option("--login-password-file", o->login_password_file, "file holding the internet-banking password");
+  sub.add_option("--idn-file", o->idn_file, "file holding your resident registration number");
+  sub.add_option("--otp-command", o->otp_command,
+                 "command printing the SMS code (run with /bin/sh -c; $DOJANG_SMS_PHONE names the phone)");
+  sub.add_option("--otp-file", o->otp_file, "file holding the SMS code");
+  sub.add_option("--purpose", o->purpose, "general (범용) or bank (은행/보험용)")
+      ->check(CLI::IsMember({"general", "bank"}));
+  sub.add_option("--ref", o->ref, "reference number from the bank branch (teller path)");
+  sub.add_option("--auth-code-file", o->auth_code_file, "file holding the authorization code (teller path)");
+  sub.add_option("--password-file", o->password_file, "file holding the new certificate password");
+  sub.add_option("--phone", o->phone, "your phone number (so the password policy can refuse it)");
+  sub.add_option("--format", o->format, "key file format: seed (default), pbes2-seed, pbes2-aria")
+      ->check(CLI::IsMember({"seed", "pbes2-seed", "pbes2-aria"}));
+  sub.add_option("--timeout", o->timeout, "seconds per network exchange")->check(CLI::Range(1, 600));
+  sub.add_option("--otp-timeout", o->otp_timeout, "seconds --otp-command may take")->check(CLI::Range(1, 3600));
+
+  return [&g, o] {
+    std::ostream& log = g.json ? std::cerr : std::cout;
+    std::string current_step = "issuance";
+    auto failed = [&](Error e) {
+      if (g.json) {
+        print_json({{"ok", false}, {"step", current_step}, {"error", errc_name(e.code)}, {"message", e.message}});
+        return exit_code_for(e.code);
+      }
+      return fail(g, e);
+    };
+    auto usage = [&](std::string m) { return failed({Errc::usage, std::move(m)}); };
+
+    const bool teller = !o->ref.empty();
+    if (teller && (!o->customer.empty() || !o->login_password_file.empty() || !o->otp_command.empty() ||
+                   !o->otp_file.empty()))
+      return usage("--ref (teller path) cannot be combined with the bank login flags");
+    if (!teller && o->customer.empty())
+      return usage("give --customer ID (bank login path) or --ref N --auth-code-file F (teller path)");
+    if (!o->otp_command.empty() && !o->otp_file.empty()) return usage("give --otp-command or --otp-file, not both");
+    if (o->trust.empty() == o->trust_fingerprint.empty())
+      return usage("give --trust ROOT.pem or --trust-fingerprint SHA256 (one of them)");
+    if (o->password_file.empty() && !have_terminal())
+      return usage("no terminal to ask for the new certificate password: give --password-file FILE");
+    if (!teller && o->otp_command.empty() && o->otp_file.empty() && !have_terminal())
+      return usage("no terminal to ask for the SMS code: give --otp-command CMD or --otp-file FILE");
+
+    wallet::NpkiStore store({npki_root(g)});
+    wallet::IssueParams p;
+    p.server = o->server;
+    p.tls_ca_file = o->tls_ca;
+    p.timeout_seconds = o->timeout;
+    p.phone = o->phone;
+    p.store = &store;
+    p.key_format.format = o->format == "pbes2-seed"   ? pki::KeyFileOptions::Format::pbes2_seed
+                          : o->format == "pbes2-aria" ? pki::KeyFileOptions::Format::pbes2_aria
+                                                      : pki::KeyFileOptions::Format::seed_cbc_with_sha1;
+    if (!o->trust.empty()) {
+      auto raw = read_file(o->trust, 1 << 20);
+      if (!raw.ok()) return failed(raw.error());
+      auto root = pki::Certificate::from_pem(*raw);
+      if (!root.ok()) root = pki::Certificate::from_der(*raw);
+      if (!root.ok()) return failed({Errc::invalid_input, o->trust + ": not a certificate (PEM or DER)"});
+      p.trusted_root = std::move(root).value();
+    }
+    p.root_fingerprint = o->trust_fingerprint;
+
+    // Secrets the flow needs before it starts: files, else the terminal.
+    if (teller) {
+      auto code = read_secret({o->auth_code_file, "Authorization code (인가코드)", "--auth-code-file", false});
+      if (!code.ok()) return failed(code.error());
+      p.teller = wallet::TellerTicket{o->ref, std::move(code).value()};
+    } else {
+      auto pw = read_secret({o->login_password_file, "Internet-banking password for " + o->customer,
+                             "--login-password-file", false});
+      if (!pw.ok()) return failed(pw.error());
+      wallet::BankLogin bank;
+      bank.customer = o->customer;
+      bank.password = std::move(pw).value();
+      bank.purpose = o->purpose == "bank" ? wallet::BankPurpose::bank : wallet::BankPurpose::general;
+      bank.sms_code = [o](std::string_view masked) -> Result<SecretString> {
+        if (!o->otp_command.empty()) return run_otp_command(o->otp_command, masked, o->otp_timeout);
+        return read_secret({o->otp_file, "SMS code sent to " + std::string(masked), "--otp-file", false});
+      };
+      p.bank = std::move(bank);
+    }
+    if (!o->idn_file.empty() || !teller) {
+      auto raw = read_secret({o->idn_file, "Resident registration number (주민등록번호)", "--idn-file", false});
+      if (!raw.ok()) return failed(raw.error());
+      auto digits = pki::normalize_idn(raw->view());
+      if (!digits.ok()) return failed(digits.error());
+      p.idn = std::move(digits).value();
+    }
+    if (!o->password_file.empty()) {
+      auto pw = read_secret({o->password_file, "", "--password-file", false});
+      if (!pw.ok()) return failed(pw.error());
+      p.password = std::move(pw).value();
+    } else {
+      p.ask_password = [&log](const wallet::PasswordContext&,
+                              const std::vector<std::string>& refused) -> Result<SecretString> {
+        if (!refused.empty()) {
+          log << "That password is refused:\n";
+          for (const auto& r : refused) log << "  - " << r << "\n";
+        }
+        return read_secret({"", "New certificate password (10+ characters with letters, digits and symbols)",
+                            "--password-file", true});
+      };
+    }
+    p.progress = [&](wallet::IssueStep step, std::string_view message) {
+      current_step = wallet::issue_step_name(step);
+      log << message << std::endl;
+    };
+
+    auto outcome = wallet::issue_certificate(p);
+    if (!outcome.ok()) return failed(outcome.error());
+    const auto& info = outcome->info;
+    if (g.json) {
+      print_json({{"ok", true},
+                  {"folder", outcome->stored.folder.string()},
+                  {"subject", info.subject},
+                  {"cn", info.cn},
+                  {"serial", "0x" + info.serial_hex},
+                  {"not_after", format_time(info.not_after)},
+                  {"purpose", purpose_text(info)},
+                  {"reference", outcome->reference},
+                  {"vid_sent", outcome->vid_sent},
+                  {"vid_verified", outcome->vid_verified}});
+    } else {
+      std::cout << "Issued: " << info.cn << ", serial 0x" << info.serial_hex << ", " << purpose_text(info)
+                << ", valid until " << format_time(info.not_after) << "\n";
+      if (outcome->vid_verified) std::cout << "The certificate's VID matches your resident registration number.\n";
+    }
+    return int{kOk};
+  };
+}
+
+}  // namespace dojang::cli
