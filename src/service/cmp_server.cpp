@@ -325,6 +325,7 @@ struct CmpService::Impl {
   Response fail_without_transaction(const OSSL_CMP_MSG* req, Reason reason);
   Result<Ptr<OSSL_CMP_SRV_CTX>> new_srv(Exchange& ex, ByteView secret);
   void maybe_sweep();
+  Result<std::int64_t> sweep_now();
 };
 
 Result<void> CmpService::Impl::issue(Exchange& ex, const OSSL_CRMF_MSG* crm,
@@ -483,7 +484,8 @@ Response CmpService::Impl::continue_transaction(const OSSL_CMP_MSG* req, const s
   Ptr<OSSL_CMP_MSG> rsp = own(::OSSL_CMP_SRV_process_request(t->srv.get(), req));
   ossl::clear_errors();
   int type = rsp ? ::OSSL_CMP_MSG_get_bodytype(rsp.get()) : -1;
-  if (t->ex->confirmed || type == internal::kBodyPkiConf) {
+  // OpenSSL ends the transaction with a pkiConf or an error message.
+  if (t->ex->confirmed || type == internal::kBodyPkiConf || type == internal::kBodyError) {
     t->srv.reset();
     std::lock_guard<std::mutex> map_lock(mu);
     transactions.erase(tid);
@@ -612,7 +614,16 @@ void CmpService::Impl::maybe_sweep() {
       std::chrono::duration_cast<std::chrono::seconds>(clock->now().time_since_epoch()).count();
   std::int64_t last = last_sweep.load();
   if (now - last < 60 || !last_sweep.compare_exchange_strong(last, now)) return;
-  std::vector<std::shared_ptr<Transaction>> old;
+  auto n = sweep_now();
+  if (!n.ok()) {
+    log("cannot revoke unconfirmed certificates: " + n.error().message);
+  } else if (*n > 0) {
+    log(std::to_string(*n) + " unconfirmed certificate(s) revoked");
+  }
+}
+
+Result<std::int64_t> CmpService::Impl::sweep_now() {
+  std::vector<std::shared_ptr<Transaction>> old;  // freed after the lock is released
   {
     std::lock_guard<std::mutex> lock(mu);
     for (auto it = transactions.begin(); it != transactions.end();) {
@@ -624,11 +635,7 @@ void CmpService::Impl::maybe_sweep() {
       }
     }
   }
-  auto n = registry->expire_unconfirmed(options.confirm_timeout);
-  if (!n.ok())
-    log("cannot revoke unconfirmed certificates: " + n.error().message);
-  else if (*n > 0)
-    log(std::to_string(*n) + " unconfirmed certificate(s) revoked");
+  return registry->expire_unconfirmed(options.confirm_timeout);
 }
 
 CmpService::CmpService(const ca::Hierarchy& ca, ra::Bank& bank, ca::Registry& registry,
@@ -667,20 +674,7 @@ std::size_t CmpService::open_transactions() const {
 }
 
 Result<std::int64_t> CmpService::sweep() {
-  impl_->last_sweep = 0;
-  std::vector<std::shared_ptr<Transaction>> old;
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    for (auto it = impl_->transactions.begin(); it != impl_->transactions.end();) {
-      if (impl_->clock->now() - it->second->started > impl_->options.confirm_timeout) {
-        old.push_back(it->second);
-        it = impl_->transactions.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-  return impl_->registry->expire_unconfirmed(impl_->options.confirm_timeout);
+  return impl_->sweep_now();
 }
 
 void register_cmp(Router& router, CmpService& service) {
