@@ -14,7 +14,9 @@
 
 #include "dojang/pki/aead.hpp"
 #include "dojang/pki/random.hpp"
+#include "dojang/ca/registry.hpp"
 #include "dojang/service/bank_api.hpp"
+#include "dojang/service/cmp_server.hpp"
 #include "dojang/service/data_dir.hpp"
 #include "dojang/service/http_server.hpp"
 
@@ -182,7 +184,7 @@ int main(int argc, char** argv) {
   Common serve_c;
   std::string listen = "127.0.0.1:8080", tls_cert, tls_key;
   int threads = 0;
-  auto* serve = app.add_subcommand("serve", "run the HTTP service (bank REST API; CMP, OCSP and CRLs follow)");
+  auto* serve = app.add_subcommand("serve", "run the HTTP service (bank REST API, CMP on /pkix/; OCSP and CRLs follow)");
   add_common(serve, serve_c);
   serve->add_option("--listen", listen, "address:port (loopback HTTP; anything else needs --tls-cert/--tls-key)");
   serve->add_option("--tls-cert", tls_cert, "PEM certificate for HTTPS");
@@ -199,6 +201,11 @@ int main(int argc, char** argv) {
       std::string admin_hash;
       std::ifstream(fs::path(serve_c.data) / "admin-token.sha256") >> admin_hash;
       service::register_bank_api(router, (*d)->bank(), {admin_hash});
+      // CMP (RFC 6712) on POST /pkix/: the CA redeems the bank's applications.
+      auto registry = ca::Registry::open((*d)->database_handle(), (*d)->clock());
+      if (!registry.ok()) return fail(registry.error());
+      service::CmpService cmp((*d)->ca(), (*d)->bank(), **registry, (*d)->clock());
+      service::register_cmp(router, cmp);
       auto root_der = (*d)->ca().root_cert().der();
       auto issuing_der = (*d)->ca().issuing_cert().der();
       if (!root_der.ok() || !issuing_der.ok()) return fail({Errc::crypto, "cannot encode the CA certificates"});

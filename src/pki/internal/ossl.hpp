@@ -104,6 +104,19 @@ struct Free<ASN1_SEQUENCE_ANY> {
   void operator()(ASN1_SEQUENCE_ANY* p) const noexcept { sk_ASN1_TYPE_pop_free(p, ASN1_TYPE_free); }
 };
 #undef DOJANG_OSSL_FREE
+// CMP server (service/cmp_server).
+template <>
+struct Free<OSSL_CMP_SRV_CTX> {
+  void operator()(OSSL_CMP_SRV_CTX* p) const noexcept { OSSL_CMP_SRV_CTX_free(p); }
+};
+template <>
+struct Free<OSSL_CMP_PKISI> {
+  void operator()(OSSL_CMP_PKISI* p) const noexcept { OSSL_CMP_PKISI_free(p); }
+};
+template <>
+struct Free<X509_REQ> {
+  void operator()(X509_REQ* p) const noexcept { X509_REQ_free(p); }
+};
 
 template <class T>
 using Ptr = std::unique_ptr<T, Free<T>>;

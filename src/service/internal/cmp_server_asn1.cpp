@@ -1,0 +1,153 @@
+#include "service/internal/cmp_server_asn1.hpp"
+
+#include <openssl/cmp.h>
+#include <openssl/crmf.h>
+#include <openssl/objects.h>
+
+#include "dojang/pki/cmp.hpp"
+
+namespace dojang::service::internal {
+
+using pki::internal::DOJANG_CMP_ITAV;
+using pki::internal::DOJANG_CMP_ITAV_it;
+using pki::internal::own;
+using pki::internal::Ptr;
+
+ASN1_SEQUENCE(DOJANG_CMP_HEADER) =
+    {
+        ASN1_SIMPLE(DOJANG_CMP_HEADER, pvno, ASN1_INTEGER),
+        ASN1_SIMPLE(DOJANG_CMP_HEADER, sender, GENERAL_NAME),
+        ASN1_SIMPLE(DOJANG_CMP_HEADER, recipient, GENERAL_NAME),
+        ASN1_EXP_OPT(DOJANG_CMP_HEADER, message_time, ASN1_GENERALIZEDTIME, 0),
+        ASN1_EXP_OPT(DOJANG_CMP_HEADER, protection_alg, X509_ALGOR, 1),
+        ASN1_EXP_OPT(DOJANG_CMP_HEADER, sender_kid, ASN1_OCTET_STRING, 2),
+        ASN1_EXP_OPT(DOJANG_CMP_HEADER, recip_kid, ASN1_OCTET_STRING, 3),
+        ASN1_EXP_OPT(DOJANG_CMP_HEADER, transaction_id, ASN1_OCTET_STRING, 4),
+        ASN1_EXP_OPT(DOJANG_CMP_HEADER, sender_nonce, ASN1_OCTET_STRING, 5),
+        ASN1_EXP_OPT(DOJANG_CMP_HEADER, recip_nonce, ASN1_OCTET_STRING, 6),
+        ASN1_EXP_SEQUENCE_OF_OPT(DOJANG_CMP_HEADER, free_text, ASN1_UTF8STRING, 7),
+        ASN1_EXP_SEQUENCE_OF_OPT(DOJANG_CMP_HEADER, general_info, DOJANG_CMP_ITAV, 8),
+} ASN1_SEQUENCE_END(DOJANG_CMP_HEADER) IMPLEMENT_ASN1_FUNCTIONS(DOJANG_CMP_HEADER)
+
+        ASN1_SEQUENCE(DOJANG_CRMF_VALIDITY) =
+            {
+                ASN1_EXP_OPT(DOJANG_CRMF_VALIDITY, not_before, ASN1_TIME, 0),
+                ASN1_EXP_OPT(DOJANG_CRMF_VALIDITY, not_after, ASN1_TIME, 1),
+} ASN1_SEQUENCE_END(DOJANG_CRMF_VALIDITY) IMPLEMENT_ASN1_FUNCTIONS(DOJANG_CRMF_VALIDITY)
+
+                ASN1_SEQUENCE(DOJANG_CRMF_TEMPLATE) =
+                    {
+                        ASN1_IMP_OPT(DOJANG_CRMF_TEMPLATE, version, ASN1_INTEGER, 0),
+                        ASN1_IMP_OPT(DOJANG_CRMF_TEMPLATE, serial, ASN1_INTEGER, 1),
+                        ASN1_IMP_OPT(DOJANG_CRMF_TEMPLATE, signing_alg, X509_ALGOR, 2),
+                        ASN1_EXP_OPT(DOJANG_CRMF_TEMPLATE, issuer, X509_NAME, 3),
+                        ASN1_IMP_OPT(DOJANG_CRMF_TEMPLATE, validity, DOJANG_CRMF_VALIDITY, 4),
+                        ASN1_EXP_OPT(DOJANG_CRMF_TEMPLATE, subject, X509_NAME, 5),
+                        ASN1_IMP_OPT(DOJANG_CRMF_TEMPLATE, public_key, X509_PUBKEY, 6),
+                        ASN1_IMP_OPT(DOJANG_CRMF_TEMPLATE, issuer_uid, ASN1_BIT_STRING, 7),
+                        ASN1_IMP_OPT(DOJANG_CRMF_TEMPLATE, subject_uid, ASN1_BIT_STRING, 8),
+                        ASN1_IMP_SEQUENCE_OF_OPT(DOJANG_CRMF_TEMPLATE, extensions, X509_EXTENSION,
+                                                 9),
+} ASN1_SEQUENCE_END(DOJANG_CRMF_TEMPLATE) IMPLEMENT_ASN1_FUNCTIONS(DOJANG_CRMF_TEMPLATE)
+
+                        ASN1_SEQUENCE(DOJANG_CMP_STATUS) =
+                            {
+                                ASN1_SIMPLE(DOJANG_CMP_STATUS, status, ASN1_INTEGER),
+                                ASN1_SEQUENCE_OF_OPT(DOJANG_CMP_STATUS, status_string,
+                                                     ASN1_UTF8STRING),
+                                ASN1_OPT(DOJANG_CMP_STATUS, fail_info, ASN1_BIT_STRING),
+} ASN1_SEQUENCE_END(DOJANG_CMP_STATUS) IMPLEMENT_ASN1_FUNCTIONS(DOJANG_CMP_STATUS)
+
+                                namespace {
+  template <class T, class I2d, class D2i>
+  Result<Ptr<T>> reencode(const void* obj, I2d i2d, D2i d2i, std::string_view what) {
+    unsigned char* der = nullptr;
+    int len = i2d(obj, &der);
+    if (len <= 0) return Error{Errc::invalid_input, pki::internal::drain_errors(what)};
+    Ptr<unsigned char> owner(der);
+    const unsigned char* p = der;
+    Ptr<T> out = own(d2i(nullptr, &p, len));
+    if (!out || p != der + len)
+      return Error{Errc::invalid_input, pki::internal::drain_errors(what)};
+    return out;
+  }
+
+  std::string hex(const ASN1_OCTET_STRING* s) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    if (s == nullptr) return out;
+    const unsigned char* d = ::ASN1_STRING_get0_data(s);
+    for (int i = 0; i < ::ASN1_STRING_length(s); ++i) {
+      out += kDigits[d[i] >> 4];
+      out += kDigits[d[i] & 15];
+    }
+    return out;
+  }
+
+}  // namespace
+
+Result<HeaderFields> header_fields(const OSSL_CMP_PKIHEADER* header) {
+  DOJANG_ASSIGN(Ptr<DOJANG_CMP_HEADER> h,
+                reencode<DOJANG_CMP_HEADER>(
+                    header,
+                    [](const void* o, unsigned char** out) {
+                      return ::i2d_OSSL_CMP_PKIHEADER(static_cast<const OSSL_CMP_PKIHEADER*>(o),
+                                                      out);
+                    },
+                    [](DOJANG_CMP_HEADER** a, const unsigned char** p, long len) {
+                      return d2i_DOJANG_CMP_HEADER(a, p, len);
+                    },
+                    "CMP header"));
+  HeaderFields f;
+  if (h->sender_kid != nullptr)
+    f.sender_kid.assign(reinterpret_cast<const char*>(::ASN1_STRING_get0_data(h->sender_kid)),
+                        static_cast<size_t>(::ASN1_STRING_length(h->sender_kid)));
+  f.transaction_id = hex(h->transaction_id);
+  if (h->protection_alg != nullptr) {
+    const ASN1_OBJECT* oid = nullptr;
+    ::X509_ALGOR_get0(&oid, nullptr, nullptr, h->protection_alg);
+    f.password_based_mac = ::OBJ_obj2nid(oid) == NID_id_PasswordBasedMAC;
+  }
+  return f;
+}
+
+Result<Bytes> template_public_key(const OSSL_CRMF_CERTTEMPLATE* tmpl) {
+  if (tmpl == nullptr) return Error{Errc::invalid_input, "certificate request without a template"};
+  DOJANG_ASSIGN(Ptr<DOJANG_CRMF_TEMPLATE> t,
+                reencode<DOJANG_CRMF_TEMPLATE>(
+                    tmpl,
+                    [](const void* o, unsigned char** out) {
+                      return ::i2d_OSSL_CRMF_CERTTEMPLATE(
+                          static_cast<const OSSL_CRMF_CERTTEMPLATE*>(o), out);
+                    },
+                    [](DOJANG_CRMF_TEMPLATE** a, const unsigned char** p, long len) {
+                      return d2i_DOJANG_CRMF_TEMPLATE(a, p, len);
+                    },
+                    "certificate template"));
+  if (t->public_key == nullptr)
+    return Error{Errc::invalid_input, "certificate template without a public key"};
+  return pki::internal::to_der(t->public_key, ::i2d_X509_PUBKEY, "template public key");
+}
+
+Result<std::optional<Bytes>> encrypted_vid_of(const OSSL_CRMF_MSG* crm) {
+  DOJANG_ASSIGN(Bytes der, pki::internal::to_der(crm, ::i2d_OSSL_CRMF_MSG, "CertReqMsg"));
+  return pki::extract_reginfo(der, pki::kOidEncryptedVid);
+}
+
+Result<long> pkisi_status(const OSSL_CMP_PKISI* si) {
+  DOJANG_ASSIGN(Ptr<DOJANG_CMP_STATUS> s,
+                reencode<DOJANG_CMP_STATUS>(
+                    si,
+                    [](const void* o, unsigned char** out) {
+                      return ::i2d_OSSL_CMP_PKISI(static_cast<const OSSL_CMP_PKISI*>(o), out);
+                    },
+                    [](DOJANG_CMP_STATUS** a, const unsigned char** p, long len) {
+                      return d2i_DOJANG_CMP_STATUS(a, p, len);
+                    },
+                    "PKIStatusInfo"));
+  long v = ::ASN1_INTEGER_get(s->status);
+  if (v < 0) return Error{Errc::invalid_input, "PKIStatusInfo with a bad status"};
+  return v;
+}
+
+}  // namespace dojang::service::internal

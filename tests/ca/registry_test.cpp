@@ -1,0 +1,148 @@
+#include "dojang/ca/registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
+
+#include "testing/testing.hpp"
+
+namespace dojang::ca {
+namespace {
+
+using dojang::testing::TempDir;
+using namespace std::chrono_literals;
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = store::Database::open(dir_ / "dojang.db");
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_ = *db;
+    auto r = Registry::open(db_, clock_);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    reg_ = std::move(*r);
+  }
+
+  CertificateRecord record(std::string serial) {
+    CertificateRecord r;
+    r.serial_hex = std::move(serial);
+    r.customer_id = "hong";
+    r.application_ref = "12345678";
+    r.subject = "cn=홍길동()0012345678901234,ou=WOORI,ou=personal4IB,o=Dojang CA,c=kr";
+    r.not_before = clock_.now();
+    r.not_after = clock_.now() + 24h * 365;
+    r.der = {0x30, 0x03, 0x02, 0x01, 0x01};
+    r.transaction_id = "00ff";
+    return r;
+  }
+
+  void expectStatus(const std::string& serial, CertStatus status) {
+    auto found = reg_->find(serial);
+    ASSERT_TRUE(found.ok()) << found.error().message;
+    EXPECT_EQ(found->status, status) << cert_status_name(found->status);
+  }
+  void expectError(const Status& s, Errc code) {
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, code) << s.error().message;
+  }
+
+  TempDir dir_;
+  FakeClock clock_{TimePoint{} + std::chrono::seconds(1'700'000'000)};
+  std::shared_ptr<store::Database> db_;
+  std::unique_ptr<Registry> reg_;
+};
+
+TEST_F(RegistryTest, SerialToHex) {
+  EXPECT_EQ(serial_to_hex(Bytes{0x00, 0x1f, 0xa0}), "001fa0");
+}
+
+TEST_F(RegistryTest, PendingThenConfirmed) {
+  ASSERT_TRUE(reg_->record_pending(record("0a")).ok());
+  auto found = reg_->find("0a");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->status, CertStatus::pending);
+  EXPECT_EQ(found->customer_id, "hong");
+  EXPECT_EQ(found->application_ref, "12345678");
+  EXPECT_EQ(found->der, record("0a").der);
+  EXPECT_EQ(found->transaction_id, "00ff");
+  EXPECT_EQ(found->created_at, clock_.now());
+  EXPECT_FALSE(found->confirmed_at.has_value());
+
+  clock_.advance(5s);
+  ASSERT_TRUE(reg_->confirm("0a").ok());
+  found = reg_->find("0a");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->status, CertStatus::confirmed);
+  EXPECT_EQ(found->confirmed_at, clock_.now());
+  EXPECT_TRUE(reg_->confirm("0a").ok());  // a repeated certConf
+  expectError(reg_->reject("0a"), Errc::policy);
+}
+
+TEST_F(RegistryTest, DuplicateSerialIsImpossible) {
+  ASSERT_TRUE(reg_->record_pending(record("0b")).ok());
+  expectError(reg_->record_pending(record("0b")), Errc::already_exists);
+  auto counts = reg_->counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->total(), 1);
+}
+
+TEST_F(RegistryTest, RejectAndUnknown) {
+  ASSERT_TRUE(reg_->record_pending(record("0c")).ok());
+  ASSERT_TRUE(reg_->reject("0c").ok());
+  expectStatus("0c", CertStatus::rejected);
+  expectError(reg_->confirm("0c"), Errc::policy);
+  expectError(reg_->confirm("ff"), Errc::not_found);
+  expectError(reg_->reject("ff"), Errc::not_found);
+  EXPECT_EQ(reg_->find("ff").error().code, Errc::not_found);
+  expectError(reg_->record_pending(CertificateRecord{}), Errc::usage);
+}
+
+TEST_F(RegistryTest, ExpireUnconfirmed) {
+  ASSERT_TRUE(reg_->record_pending(record("01")).ok());
+  ASSERT_TRUE(reg_->record_pending(record("02")).ok());
+  ASSERT_TRUE(reg_->confirm("02").ok());
+  clock_.advance(5min);
+  ASSERT_TRUE(reg_->record_pending(record("03")).ok());
+  clock_.advance(6min);  // 01 is 11 minutes old, 03 only 6
+  auto n = reg_->expire_unconfirmed(kConfirmTimeout);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 1);
+  expectStatus("01", CertStatus::revoked_unconfirmed);
+  expectStatus("02", CertStatus::confirmed);
+  expectStatus("03", CertStatus::pending);
+  expectError(reg_->confirm("01"), Errc::policy);  // too late
+  auto counts = reg_->counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->pending, 1);
+  EXPECT_EQ(counts->confirmed, 1);
+  EXPECT_EQ(counts->revoked_unconfirmed, 1);
+  EXPECT_EQ(counts->rejected, 0);
+}
+
+TEST_F(RegistryTest, SurvivesReopenAndConcurrentWriters) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        std::string serial =
+            serial_to_hex(Bytes{static_cast<std::uint8_t>(t), static_cast<std::uint8_t>(i)});
+        EXPECT_TRUE(reg_->record_pending(record(serial)).ok());
+        EXPECT_TRUE(reg_->confirm(serial).ok());
+      }
+    });
+  for (auto& th : threads) th.join();
+  reg_.reset();
+  db_.reset();
+  auto db = store::Database::open(dir_ / "dojang.db");
+  ASSERT_TRUE(db.ok());
+  auto again = Registry::open(*db, clock_);
+  ASSERT_TRUE(again.ok());
+  auto counts = (*again)->counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->confirmed, 80);
+  EXPECT_EQ(counts->total(), 80);
+}
+
+}  // namespace
+}  // namespace dojang::ca
