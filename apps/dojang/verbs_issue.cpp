@@ -110,6 +110,7 @@ Runner setup_issue(CLI::App& sub, GlobalOptions& g) {
     std::string customer, login_password_file, idn_file, otp_command, otp_file, purpose = "general";
     std::string ref, auth_code_file, password_file, phone, format = "seed";
     int timeout = 30, otp_timeout = 180;
+    bool replace = false;
   };
   auto o = std::make_shared<Opts>();
   sub.add_option("--server", o->server, "the CA/bank server, e.g. http://127.0.0.1:8080")->required();
@@ -128,6 +129,8 @@ Runner setup_issue(CLI::App& sub, GlobalOptions& g) {
   sub.add_option("--ref", o->ref, "reference number from the bank branch (teller path)");
   sub.add_option("--auth-code-file", o->auth_code_file, "file holding the authorization code (teller path)");
   sub.add_option("--password-file", o->password_file, "file holding the new certificate password");
+  sub.add_flag("--replace", o->replace,
+               "replace a certificate of the same holder already in the wallet (same subject)");
   sub.add_option("--phone", o->phone, "your phone number (so the password policy can refuse it)");
   sub.add_option("--format", o->format, "key file format: seed (default), pbes2-seed, pbes2-aria")
       ->check(CLI::IsMember({"seed", "pbes2-seed", "pbes2-aria"}));
@@ -162,6 +165,7 @@ Runner setup_issue(CLI::App& sub, GlobalOptions& g) {
 
     wallet::NpkiStore store({npki_root(g)});
     wallet::IssueParams p;
+    p.replace_existing = o->replace;
     p.server = o->server;
     p.tls_ca_file = o->tls_ca;
     p.timeout_seconds = o->timeout;

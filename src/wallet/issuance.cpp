@@ -305,7 +305,7 @@ Result<IssueOutcome> issue_certificate(IssueParams& p) {
       return at(IssueStep::storing, {Errc::crypto, "the encrypted key file does not read back"});
   }
   ISSUE_ASSIGN(IssueStep::storing, Bytes cert_der, issued.cert.der());
-  ISSUE_ASSIGN(IssueStep::storing, StoredCredential stored, p.store->add(cert_der, key_file, std::nullopt));
+  ISSUE_ASSIGN(IssueStep::storing, StoredCredential stored, p.store->add(cert_der, key_file, std::nullopt, p.replace_existing));
   say(IssueStep::storing, "Stored in " + stored.folder.string());
 
   IssueOutcome out{std::move(stored), std::move(info), std::move(issued.ca_chain), reference,

@@ -104,9 +104,8 @@ TEST_F(IssueTest, BankStepFailuresNameTheStepAndExitWithTheirCode) {
   EXPECT_NE(none.err.find("--trust"), std::string::npos) << none.err;
 }
 
-// DISABLED until the CMP server (service/cmp_server, POST /pkix/) lands in
-// dojangd: this is the issue's whole phone flow end to end. Enable it then.
-TEST_F(IssueTest, DISABLED_PhoneFlowPutsAWorkingCertificateWithTheRightVidInTheNpkiFolder) {
+// The issue's whole phone flow end to end against the real dojangd.
+TEST_F(IssueTest, PhoneFlowPutsAWorkingCertificateWithTheRightVidInTheNpkiFolder) {
   auto flags = bank_flags();
   flags.insert(flags.begin(), "--json");
   flags.insert(flags.end(), {"--purpose", "bank"});
@@ -133,18 +132,28 @@ TEST_F(IssueTest, DISABLED_PhoneFlowPutsAWorkingCertificateWithTheRightVidInTheN
                      (tmp_ / "cpw").string()});
   EXPECT_EQ(vid.exit_code, 0) << vid.out << vid.err;
   expectOpensslVerifies(folder + "/signCert.der");
+  const auto first_cert = read_bytes(fs::path(folder) / "signCert.der");
   auto sign = dojang({"sign", j["serial"], "--in", (tmp_ / "idn").string(), "--out", (tmp_ / "sig.p7s").string(),
                       "--password-file", (tmp_ / "cpw").string()});
   EXPECT_EQ(sign.exit_code, 0) << sign.err;
 
   // Going through the bank steps again opens a new application and gives a
-  // second certificate.
+  // second certificate for the same subject: kept out unless --replace.
   auto again = dojang(bank_flags());
-  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(again.exit_code, 4) << again.out << again.err;
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  EXPECT_EQ(read_bytes(fs::path(folder) / "signCert.der"), first_cert);
+  auto replace_flags = bank_flags();
+  replace_flags.push_back("--replace");
+  auto replaced = dojang(replace_flags);
+  EXPECT_EQ(replaced.exit_code, 0) << replaced.out << replaced.err;
+  EXPECT_NE(read_bytes(fs::path(folder) / "signCert.der"), first_cert);
+  auto list2 = dojang({"--json", "list"});
+  EXPECT_EQ(json_of(list2.out)["certificates"].size(), 1u) << list2.out;
 }
 
-// DISABLED until the CMP server lands (see above): the teller path.
-TEST_F(IssueTest, DISABLED_TellerPathWithReferenceAndAuthorizationCode) {
+// The teller path.
+TEST_F(IssueTest, TellerPathWithReferenceAndAuthorizationCode) {
   auto app = dojangd({"bank", "application", "--data", data_, "--passphrase-file", pass_, "--customer", "hong",
                       "--purpose", "general"});
   ASSERT_EQ(app.exit_code, 0) << app.err;
@@ -165,8 +174,8 @@ TEST_F(IssueTest, DISABLED_TellerPathWithReferenceAndAuthorizationCode) {
   EXPECT_EQ(reuse.exit_code, 4) << reuse.err;
 }
 
-// DISABLED until the CMP server lands (see above): trust by the root's fingerprint.
-TEST_F(IssueTest, DISABLED_PinnedRootFingerprintInsteadOfTheRootFile) {
+// Trust by the root's fingerprint.
+TEST_F(IssueTest, PinnedRootFingerprintInsteadOfTheRootFile) {
   auto fp = run({"/usr/bin/openssl", "x509", "-in", data_ + "/root.pem", "-noout", "-fingerprint", "-sha256"});
   ASSERT_EQ(fp.exit_code, 0) << fp.err;
   std::string fingerprint = fp.out.substr(fp.out.find('=') + 1);

@@ -92,6 +92,10 @@ struct IssueParams {
   std::function<void(IssueStep step, std::string_view message)> progress;
   // The key pair made on the device; default RSA-2048. A seam for tests.
   std::function<Result<pki::PrivateKey>()> make_key;
+  // Replace a credential already stored under the same subject DN (the CA
+  // names the folder; a second certificate for the same holder lands there).
+  // Without it such a collision fails at the storing step.
+  bool replace_existing = false;
 };
 
 struct IssueOutcome {
