@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "dojang/pki/aead.hpp"
+#include "dojang/pki/cmp.hpp"
 #include "dojang/pki/encrypted_vid.hpp"
 #include "dojang/pki/random.hpp"
 #include "dojang/pki/vid.hpp"

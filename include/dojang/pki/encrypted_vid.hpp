@@ -15,8 +15,8 @@
 
 namespace dojang::pki {
 
-// The regInfo attribute type that carries an EncryptedVID.
-inline constexpr const char* kOidEncryptedVid = "1.2.410.200004.10.1.1.2";
+// The regInfo attribute type that carries an EncryptedVID is
+// pki::kOidEncryptedVid in dojang/pki/cmp.hpp (one definition only).
 
 // What an EncryptedVID holds once decrypted.
 struct OpenedVid {

@@ -131,11 +131,7 @@ Result<Bytes> template_public_key(const OSSL_CRMF_CERTTEMPLATE* tmpl) {
 
 Result<std::optional<Bytes>> encrypted_vid_of(const OSSL_CRMF_MSG* crm) {
   DOJANG_ASSIGN(Bytes der, pki::internal::to_der(crm, ::i2d_OSSL_CRMF_MSG, "CertReqMsg"));
-  // Not pki::kOidEncryptedVid: pki/cmp.hpp and pki/encrypted_vid.hpp both
-  // define an inline variable of that name with different types (an ODR
-  // violation the linker resolves to either one).
-  static constexpr std::string_view kEncryptedVid = "1.2.410.200004.10.1.1.2";
-  return pki::extract_reginfo(der, kEncryptedVid);
+  return pki::extract_reginfo(der, pki::kOidEncryptedVid);
 }
 
 Result<long> pkisi_status(const OSSL_CMP_PKISI* si) {
