@@ -19,6 +19,7 @@
 #include "dojang/service/cmp_server.hpp"
 #include "dojang/service/data_dir.hpp"
 #include "dojang/service/http_server.hpp"
+#include "dojang/service/serve_config.hpp"
 
 namespace {
 
@@ -182,19 +183,32 @@ int main(int argc, char** argv) {
 
   // serve
   Common serve_c;
-  std::string listen = "127.0.0.1:8080", tls_cert, tls_key;
+  std::string listen, tls_cert, tls_key, config_file;
   int threads = 0;
   auto* serve = app.add_subcommand("serve", "run the HTTP service (bank REST API, CMP on /pkix/; OCSP and CRLs follow)");
   add_common(serve, serve_c);
-  serve->add_option("--listen", listen, "address:port (loopback HTTP; anything else needs --tls-cert/--tls-key)");
+  serve->add_option("--config", config_file, "TOML settings (default: DIR/dojangd.toml when present)");
+  auto* listen_opt = serve->add_option("--listen", listen, "address:port (loopback HTTP; anything else needs --tls-cert/--tls-key)");
   serve->add_option("--tls-cert", tls_cert, "PEM certificate for HTTPS");
   serve->add_option("--tls-key", tls_key, "PEM key for HTTPS");
-  serve->add_option("--threads", threads, "worker threads (default: cores)");
+  auto* threads_opt = serve->add_option("--threads", threads, "worker threads (default: cores)");
   serve->callback([&] {
     run = [&]() -> int {
-      bool loopback = listen.starts_with("127.") || listen.starts_with("[::1]") || listen.starts_with("localhost:");
-      if (!loopback && (tls_cert.empty() || tls_key.empty()))
-        return fail({Errc::usage, "plain HTTP is only served on loopback: give --tls-cert and --tls-key for " + listen});
+      // Defaults, then the TOML file, then the flags given.
+      service::ServeSettings settings;
+      fs::path config = config_file.empty() ? fs::path(serve_c.data) / "dojangd.toml" : fs::path(config_file);
+      if (!config_file.empty() || fs::exists(config)) {
+        auto st = service::apply_serve_config_file(config, settings);
+        if (!st.ok()) return fail(st.error());
+      }
+      if (listen_opt->count() > 0) settings.http.listen = listen;
+      if (threads_opt->count() > 0) settings.http.threads = threads;
+      if (tls_cert.empty() != tls_key.empty())
+        return fail({Errc::usage, "--tls-cert and --tls-key go together"});
+      if (!tls_cert.empty()) settings.http.tls = service::TlsFiles{tls_cert, tls_key};
+      if (!service::is_loopback_listen(settings.http.listen) && !settings.http.tls)
+        return fail({Errc::usage, "plain HTTP is only served on loopback: give --tls-cert and --tls-key for " +
+                                      settings.http.listen});
       auto d = open_data(serve_c);
       if (!d.ok()) return fail(d.error());
       service::Router router;
@@ -204,7 +218,9 @@ int main(int argc, char** argv) {
       // CMP (RFC 6712) on POST /pkix/: the CA redeems the bank's applications.
       auto registry = ca::Registry::open((*d)->database_handle(), (*d)->clock());
       if (!registry.ok()) return fail(registry.error());
-      service::CmpService cmp((*d)->ca(), (*d)->bank(), **registry, (*d)->clock());
+      service::CmpServiceOptions cmp_options;
+      cmp_options.confirm_timeout = settings.confirm_timeout;
+      service::CmpService cmp((*d)->ca(), (*d)->bank(), **registry, (*d)->clock(), cmp_options);
       service::register_cmp(router, cmp);
       auto root_der = (*d)->ca().root_cert().der();
       auto issuing_der = (*d)->ca().issuing_cert().der();
@@ -222,14 +238,11 @@ int main(int argc, char** argv) {
       router.handle("GET", "/root.crt", cert_route(root));
       router.handle("GET", "/ca.crt", cert_route(issuing));
       router.handle("GET", "/healthz", [](const service::Request&) { return service::Response::text(200, "ok\n"); });
-      service::ServerConfig cfg;
-      cfg.listen = listen;
-      cfg.threads = threads;
-      if (!tls_cert.empty()) cfg.tls = service::TlsFiles{tls_cert, tls_key};
-      service::HttpServer server(cfg, std::move(router));
+      const std::string listening = settings.http.listen;
+      service::HttpServer server(std::move(settings.http), std::move(router));
       auto port = server.start();
       if (!port.ok()) return fail(port.error());
-      std::cout << "dojangd listening on " << listen.substr(0, listen.rfind(':')) << ":" << *port << "\n" << std::flush;
+      std::cout << "dojangd listening on " << listening.substr(0, listening.rfind(':')) << ":" << *port << "\n" << std::flush;
       server.run_until_signal();
       return kOk;
     };

@@ -181,5 +181,42 @@ TEST_F(DojangdTest, ServeRefusesPlainHttpOffLoopback) {
   EXPECT_NE(r.err.find("--tls-cert"), std::string::npos) << r.err;
 }
 
+TEST_F(DojangdTest, ServeReadsItsTomlConfigAndFlagsOverrideIt) {
+  init_and_enrol();
+  // DIR/dojangd.toml is read by default: here it moves the server to a free port.
+  write_text(fs::path(data_) / "dojangd.toml", "listen = \"127.0.0.1:0\"\nthreads = 1\n[timeouts]\nconfirm = 60\n");
+  {
+    Background bg({bin_path("dojangd").string(), "serve", "--data", data_, "--passphrase-file", pass_});
+    std::string line = bg.wait_for_line("listening on");
+    ASSERT_FALSE(line.empty()) << bg.out();
+    EXPECT_EQ(line.find(":8080"), std::string::npos) << line;
+    auto port = static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+    EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
+    EXPECT_EQ(bg.stop(SIGTERM), 0);
+  }
+  // A non-loopback listen from the file is refused without TLS, like the flag.
+  auto other = tmp_ / "other.toml";
+  write_text(other, "listen = \"0.0.0.0:0\"\n");
+  auto r = dojangd({"serve", "--data", data_, "--passphrase-file", pass_, "--config", other.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  // ... but a --listen flag overrides the file.
+  Background bg({bin_path("dojangd").string(), "serve", "--data", data_, "--passphrase-file", pass_, "--config",
+                 other.string(), "--listen", "127.0.0.1:0"});
+  EXPECT_FALSE(bg.wait_for_line("listening on").empty()) << bg.out();
+  EXPECT_EQ(bg.stop(SIGTERM), 0);
+}
+
+TEST_F(DojangdTest, ServeRefusesABadConfigWithWhereAndWhy) {
+  init_and_enrol();
+  auto bad = tmp_ / "bad.toml";
+  write_text(bad, "listen = \"127.0.0.1:0\"\ntreads = 2\n");
+  auto r = dojangd({"serve", "--data", data_, "--passphrase-file", pass_, "--config", bad.string()});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("bad.toml:2:1: unknown setting 'treads'"), std::string::npos) << r.err;
+  auto missing = dojangd({"serve", "--data", data_, "--passphrase-file", pass_, "--config", (tmp_ / "no.toml").string()});
+  EXPECT_EQ(missing.exit_code, 3) << missing.err;
+  EXPECT_NE(missing.err.find("no such configuration file"), std::string::npos) << missing.err;
+}
+
 }  // namespace
 }  // namespace dojang::testing
