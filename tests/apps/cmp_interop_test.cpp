@@ -4,56 +4,19 @@
 
 #include <regex>
 
-#include "testing/testing.hpp"
+#include "dojangd_helpers.hpp"
 
 namespace dojang::testing {
 namespace {
 
-class CmpInteropTest : public ::testing::Test {
+class CmpInteropTest : public DojangdFixture {
  protected:
   void SetUp() override {
-    data_ = (tmp_ / "data").string();
-    pass_ = secret("pass", "operator passphrase 1");
     write_text(tmp_ / "empty.cnf", "");
-    auto init =
-        dojangd({"init", "--data", data_, "--passphrase-file", pass_, "--issuing-key", "rsa2048"});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-    auto enrol =
-        dojangd({"bank", "enrol", "--data", data_, "--passphrase-file", pass_, "--customer", "hong",
-                 "--name", "홍길동", "--idn-file", secret("idn", "800101-1234567"), "--phone",
-                 "010-1234-5678", "--password-file", secret("lpw", "Bank!login-77")});
-    ASSERT_EQ(enrol.exit_code, 0) << enrol.err;
+    init("rsa2048");
+    enrol_hong();
   }
-  std::string secret(const std::string& name, const std::string& value) {
-    auto p = tmp_ / name;
-    write_text(p, value + "\n");
-    return p.string();
-  }
-  RunResult dojangd(std::vector<std::string> args) {
-    args.insert(args.begin(), bin_path("dojangd").string());
-    return run(args);
-  }
-  std::unique_ptr<Background> serve() {
-    auto bg = std::make_unique<Background>(std::vector<std::string>{
-        bin_path("dojangd").string(), "serve", "--data", data_, "--passphrase-file", pass_,
-        "--listen", "127.0.0.1:0", "--threads", "2"});
-    std::string line = bg->wait_for_line("listening on");
-    EXPECT_FALSE(line.empty()) << bg->out();
-    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
-    return bg;
-  }
-  // A teller application: (reference, authorization code).
-  std::pair<std::string, std::string> application() {
-    auto r = dojangd(
-        {"bank", "application", "--data", data_, "--passphrase-file", pass_, "--customer", "hong"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::smatch ref, code;
-    EXPECT_TRUE(std::regex_search(r.out, ref, std::regex("Reference number: +([0-9]{8})")))
-        << r.out;
-    EXPECT_TRUE(std::regex_search(r.out, code, std::regex("Authorization code: +([0-9A-Z-]{19})")))
-        << r.out;
-    return {ref.size() > 1 ? ref[1].str() : "", code.size() > 1 ? code[1].str() : ""};
-  }
+  std::pair<std::string, std::string> application() { return teller_application(); }
   RunResult openssl_cmp(std::vector<std::string> args) {
     std::vector<std::string> argv = {
         "/usr/bin/openssl", "cmp",
@@ -62,10 +25,6 @@ class CmpInteropTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv);
   }
-
-  TempDir tmp_;
-  std::string data_, pass_;
-  std::uint16_t port_ = 0;
 };
 
 TEST_F(CmpInteropTest, OpensslCmpIrGetsAVerifiableCertificate) {

@@ -5,48 +5,18 @@
 
 #include <regex>
 
-#include "testing/testing.hpp"
+#include "dojangd_helpers.hpp"
 
 namespace dojang::testing {
 namespace {
 
-class DojangdTest : public ::testing::Test {
+class DojangdTest : public DojangdFixture {
  protected:
-  void SetUp() override {
-    data_ = (tmp_ / "data").string();
-    pass_ = secret("pass", "operator passphrase 1");
-  }
-  std::string secret(const std::string& name, const std::string& value) {
-    auto p = tmp_ / name;
-    write_text(p, value + "\n");
-    return p.string();
-  }
-  RunResult dojangd(std::vector<std::string> args) {
-    args.insert(args.begin(), bin_path("dojangd").string());
-    return run(args);
-  }
   // init + enrol hong; returns the admin token printed by init.
-  std::string init_and_enrol() {
-    auto init = dojangd({"init", "--data", data_, "--passphrase-file", pass_, "--issuing-key", "rsa2048"});
-    EXPECT_EQ(init.exit_code, 0) << init.err;
-    std::smatch m;
-    std::regex token_re("admin API token: +([0-9a-f]{64})");
-    EXPECT_TRUE(std::regex_search(init.out, m, token_re)) << init.out;
-    auto enrol = dojangd({"bank", "enrol", "--data", data_, "--passphrase-file", pass_, "--customer", "hong",
-                          "--name", "홍길동", "--idn-file", secret("idn", "800101-1234567"), "--phone",
-                          "010-1234-5678", "--password-file", secret("lpw", "Bank!login-77")});
-    EXPECT_EQ(enrol.exit_code, 0) << enrol.err;
-    return m.size() > 1 ? m[1].str() : "";
-  }
-  // Starts dojangd serve on a free port.
-  std::unique_ptr<Background> serve() {
-    auto bg = std::make_unique<Background>(std::vector<std::string>{
-        bin_path("dojangd").string(), "serve", "--data", data_, "--passphrase-file", pass_, "--listen",
-        "127.0.0.1:0", "--threads", "2"});
-    std::string line = bg->wait_for_line("listening on");
-    EXPECT_FALSE(line.empty()) << bg->out();
-    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
-    return bg;
+  std::string init_and_enrol(bool cached = true) {
+    std::string token = init("rsa2048", cached);
+    enrol_hong();
+    return token;
   }
   HttpResult post(const std::string& path, const nlohmann::json& body, const std::string& bearer = {}) {
     std::vector<std::pair<std::string, std::string>> h = {{"Content-Type", "application/json"}};
@@ -65,14 +35,10 @@ class DojangdTest : public ::testing::Test {
       code = (*it)[1].str();
     return code;
   }
-
-  TempDir tmp_;
-  std::string data_, pass_;
-  std::uint16_t port_ = 0;
 };
 
 TEST_F(DojangdTest, InitCreatesAHierarchyOpensslAcceptsAndRefusesASecondInit) {
-  init_and_enrol();
+  init_and_enrol(/*cached=*/false);
   auto issuing = tmp_ / "issuing.pem";
   auto v = run({"/usr/bin/openssl", "verify", "-CAfile", data_ + "/root.pem", data_ + "/chain.pem"});
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;

@@ -12,7 +12,7 @@
 #include <set>
 #include <thread>
 
-#include "testing/testing.hpp"
+#include "dojangd_helpers.hpp"
 
 namespace dojang::testing {
 namespace {
@@ -27,39 +27,12 @@ struct Outcome {
   std::string log;
 };
 
-class IssuanceLoadTest : public ::testing::Test {
+class IssuanceLoadTest : public DojangdFixture {
  protected:
   void SetUp() override {
-    data_ = (tmp_ / "data").string();
-    pass_ = secret("pass", "operator passphrase 1");
     write_text(tmp_ / "empty.cnf", "");
-    auto init = dojangd({"init", "--data", data_, "--passphrase-file", pass_, "--issuing-key", "rsa2048"});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(init.out, m, std::regex("admin API token: +([0-9a-f]{64})"))) << init.out;
-    admin_ = m[1].str();
-    auto enrol = dojangd({"bank", "enrol", "--data", data_, "--passphrase-file", pass_, "--customer", "hong",
-                          "--name", "홍길동", "--idn-file", secret("idn", "800101-1234567"), "--phone",
-                          "010-1234-5678", "--password-file", secret("lpw", "Bank!login-77")});
-    ASSERT_EQ(enrol.exit_code, 0) << enrol.err;
-  }
-  std::string secret(const std::string& name, const std::string& value) {
-    auto p = tmp_ / name;
-    write_text(p, value + "\n");
-    return p.string();
-  }
-  RunResult dojangd(std::vector<std::string> args) {
-    args.insert(args.begin(), bin_path("dojangd").string());
-    return run(args);
-  }
-  std::unique_ptr<Background> serve(std::uint16_t port = 0) {
-    auto bg = std::make_unique<Background>(std::vector<std::string>{
-        bin_path("dojangd").string(), "serve", "--data", data_, "--passphrase-file", pass_, "--listen",
-        "127.0.0.1:" + std::to_string(port), "--threads", "2"});
-    std::string line = bg->wait_for_line("listening on");
-    EXPECT_FALSE(line.empty()) << bg->out();
-    if (!line.empty()) port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
-    return bg;
+    admin_ = init("rsa2048");
+    enrol_hong();
   }
   // n teller applications through the admin REST API.
   std::vector<Ticket> applications(int n) {
@@ -131,9 +104,7 @@ class IssuanceLoadTest : public ::testing::Test {
     return s;
   }
 
-  TempDir tmp_;
-  std::string data_, pass_, admin_;
-  std::uint16_t port_ = 0;
+  std::string admin_;
 };
 
 TEST_F(IssuanceLoadTest, FiftyConcurrentIssuancesAllConfirmedWithUniqueSerials) {

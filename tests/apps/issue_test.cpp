@@ -7,41 +7,22 @@
 
 #include <regex>
 
-#include "testing/testing.hpp"
+#include "dojangd_helpers.hpp"
 
 namespace dojang::testing {
 namespace {
 
 constexpr const char* kCertPassword = "Seoul#River-92z";
 
-class IssueTest : public ::testing::Test {
+class IssueTest : public DojangdFixture {
  protected:
   void SetUp() override {
-    data_ = (tmp_ / "data").string();
     npki_ = (tmp_ / "NPKI").string();
-    pass_ = secret("pass", "operator passphrase 1");
-    auto init = dojangd({"init", "--data", data_, "--passphrase-file", pass_, "--issuing-key", "rsa2048"});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
-    auto enrol = dojangd({"bank", "enrol", "--data", data_, "--passphrase-file", pass_, "--customer", "hong",
-                          "--name", "홍길동", "--idn-file", secret("idn", "800101-1234567"), "--phone",
-                          "010-1234-5678", "--password-file", secret("lpw", "Bank!login-77")});
-    ASSERT_EQ(enrol.exit_code, 0) << enrol.err;
-    server_ = std::make_unique<Background>(std::vector<std::string>{
-        bin_path("dojangd").string(), "serve", "--data", data_, "--passphrase-file", pass_, "--listen",
-        "127.0.0.1:0", "--threads", "2"});
-    std::string line = server_->wait_for_line("listening on");
-    ASSERT_FALSE(line.empty()) << server_->out();
-    url_ = "http://127.0.0.1:" + line.substr(line.rfind(':') + 1);
+    init("rsa2048");
+    enrol_hong();
+    server_ = serve();
+    url_ = url();
     secret("cpw", kCertPassword);
-  }
-  std::string secret(const std::string& name, const std::string& value) {
-    auto p = tmp_ / name;
-    write_text(p, value + "\n");
-    return p.string();
-  }
-  RunResult dojangd(std::vector<std::string> args) {
-    args.insert(args.begin(), bin_path("dojangd").string());
-    return run(args);
   }
   RunResult dojang(std::vector<std::string> args) {
     args.insert(args.begin(), {bin_path("dojang").string(), "--npki-dir", npki_});
@@ -74,8 +55,7 @@ class IssueTest : public ::testing::Test {
     EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
   }
 
-  TempDir tmp_;
-  std::string data_, npki_, pass_, url_;
+  std::string npki_, url_;
   std::unique_ptr<Background> server_;
 };
 
