@@ -226,7 +226,9 @@ int main(int argc, char** argv) {
       crl_opts.refresh_margin = std::min(crl_opts.validity / 4, std::chrono::seconds(3600));
       ca::CrlPublisher crls((*d)->ca(), **registry, (*d)->clock(), crl_opts);
       if (auto st = crls.publish(); !st.ok()) return fail(st.error());
-      service::RevocationWatcher watcher(**registry, **ocsp, crls);
+      service::WatcherOptions watch_opts;
+      watch_opts.resign_ahead = std::min(std::chrono::seconds(60), std::chrono::seconds(ocsp_validity / 8));
+      service::RevocationWatcher watcher(**registry, **ocsp, crls, watch_opts);
       service::register_ocsp(router, **ocsp, (*d)->clock());
       service::register_crl(router, crls, (*d)->clock());
       auto root_der = (*d)->ca().root_cert().der();

@@ -148,14 +148,19 @@ Status CrlPublisher::publish() {
     std::lock_guard<std::mutex> lock(mu_);
     dirty_ = false;  // changes noted from here on make the next publication due
   }
+  Status s = publish_locked();
+  if (!s.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    dirty_ = true;  // try again at the next tick
+  }
+  return s;
+}
+
+Status CrlPublisher::publish_locked() {
   const InitOptions& o = ca_->options();
   const unsigned partitions = o.crl_partitions == 0 ? 1 : o.crl_partitions;
   auto all = registry_->list_revoked();
-  if (!all.ok()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    dirty_ = true;
-    return std::move(all).error();
-  }
+  if (!all.ok()) return std::move(all).error();
   std::vector<std::vector<StatusEntry>> parts(partitions);
   for (const StatusEntry& e : *all) {
     DOJANG_ASSIGN(Bytes serial, serial_from_hex(e.serial_hex));

@@ -209,7 +209,11 @@ struct OcspResponder::Impl {
     c->cid = own(::OCSP_CERTID_dup(cid));
     if (!c->cid) return Error{Errc::crypto, drain_errors("OCSP_CERTID_dup")};
     std::unique_lock lock(mu);
-    if (gen != generation) return c;  // the status changed meanwhile: answer, but do not keep
+    // Answers that are not kept are marked dropped, so that nothing else keeps them either.
+    if (gen != generation) {  // the status changed meanwhile: answer, but do not keep
+      c->dropped.store(true, std::memory_order_release);
+      return c;
+    }
     auto it = by_id.find(c->key);
     if (it != by_id.end()) {
       it->second->dropped.store(true, std::memory_order_release);
@@ -217,7 +221,10 @@ struct OcspResponder::Impl {
       by_id.erase(it);
     }
     if (!c->known) {
-      if (unknown_cached >= options.max_cached_unknown) return c;
+      if (unknown_cached >= options.max_cached_unknown) {
+        c->dropped.store(true, std::memory_order_release);
+        return c;
+      }
       ++unknown_cached;
     }
     by_id.emplace(c->key, c);

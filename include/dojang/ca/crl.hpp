@@ -100,6 +100,8 @@ class CrlPublisher {
   const CrlOptions& options() const noexcept { return options_; }
 
  private:
+  Status publish_locked();
+
   const Hierarchy* ca_;
   Registry* registry_;
   const Clock* clock_;
