@@ -5,10 +5,12 @@
 #include <ctime>
 
 #include "ca/internal/ossl_revocation.hpp"
+#include "ca/internal/x509_build.hpp"
 #include "dojang/ca/issue.hpp"
 
 namespace dojang::ca {
 
+using internal::asn1_time;
 using pki::internal::check;
 using pki::internal::drain_errors;
 using pki::internal::libctx;
@@ -16,12 +18,6 @@ using pki::internal::own;
 using pki::internal::Ptr;
 
 namespace {
-
-Result<Ptr<ASN1_TIME>> asn1_time(TimePoint t) {
-  Ptr<ASN1_TIME> out = own(::ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(t)));
-  if (!out) return Error{Errc::crypto, drain_errors("ASN1_TIME_set")};
-  return out;
-}
 
 Result<Ptr<ASN1_INTEGER>> serial_integer(const std::string& serial_hex) {
   DOJANG_ASSIGN(Bytes bytes, serial_from_hex(serial_hex));
@@ -72,13 +68,7 @@ Status add_idp(X509_CRL* crl, const std::string& url) {
   idp->distpoint->name.fullname = ::GENERAL_NAMES_new();
   if (idp->distpoint->name.fullname == nullptr)
     return Error{Errc::crypto, drain_errors("GENERAL_NAMES_new")};
-  Ptr<ASN1_STRING> ia5 = own(::ASN1_IA5STRING_new());
-  if (!ia5) return Error{Errc::crypto, drain_errors("ASN1_IA5STRING_new")};
-  DOJANG_TRY(check(::ASN1_STRING_set(ia5.get(), url.data(), static_cast<int>(url.size())),
-                   "ASN1_STRING_set"));
-  Ptr<GENERAL_NAME> gen = own(::GENERAL_NAME_new());
-  if (!gen) return Error{Errc::crypto, drain_errors("GENERAL_NAME_new")};
-  ::GENERAL_NAME_set0_value(gen.get(), GEN_URI, ia5.release());
+  DOJANG_ASSIGN(Ptr<GENERAL_NAME> gen, internal::uri_name(url));
   if (sk_GENERAL_NAME_push(idp->distpoint->name.fullname, gen.get()) <= 0)
     return Error{Errc::crypto, drain_errors("sk_GENERAL_NAME_push")};
   gen.release();

@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "ca/internal/ossl_revocation.hpp"
+#include "ca/internal/x509_build.hpp"
 
 namespace dojang::ca {
 
+using internal::asn1_time;
 using pki::internal::check;
 using pki::internal::clear_errors;
 using pki::internal::drain_errors;
@@ -74,12 +76,6 @@ struct Cached {
   bool known = false;
   Ptr<OCSP_CERTID> cid;
 };
-
-Result<Ptr<ASN1_TIME>> asn1_time(TimePoint t) {
-  Ptr<ASN1_TIME> out = own(::ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(t)));
-  if (!out) return Error{Errc::crypto, drain_errors("ASN1_TIME_set")};
-  return out;
-}
 
 }  // namespace
 
