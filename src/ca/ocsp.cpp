@@ -105,7 +105,7 @@ struct OcspResponder::Impl {
     return a;
   }
 
-  static OcspAnswer answer_of(const Cached& c, bool hit) {
+  static OcspAnswer answer_of(const Cached& c) {
     OcspAnswer a;
     a.der = c.der;
     a.successful = true;
@@ -113,7 +113,6 @@ struct OcspResponder::Impl {
     a.this_update = c.this_update;
     a.next_update = c.next_update;
     a.etag = c.etag;
-    (void)hit;
     return a;
   }
 
@@ -260,7 +259,7 @@ OcspAnswer OcspResponder::Impl::respond(ByteView der) {
       const Cached& c = *it->second;
       if (!c.dropped.load(std::memory_order_acquire) && now < c.refresh_at) {
         cache_hits.fetch_add(1, std::memory_order_relaxed);
-        return answer_of(c, true);
+        return answer_of(c);
       }
     }
   }
@@ -323,7 +322,7 @@ OcspAnswer OcspResponder::Impl::respond(ByteView der) {
       c = *fresh;
     }
     remember_request(request, c);
-    return answer_of(*c, false);
+    return answer_of(*c);
   }
 
   // A nonce or several CertIDs: a freshly signed response.
