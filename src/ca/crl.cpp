@@ -113,9 +113,9 @@ Result<Bytes> build_crl(const Hierarchy& ca, const std::vector<StatusEntry>& rev
   Ptr<ASN1_INTEGER> number = own(::ASN1_INTEGER_new());
   if (!number) return Error{Errc::crypto, drain_errors("ASN1_INTEGER_new")};
   DOJANG_TRY(check(::ASN1_INTEGER_set_int64(number.get(), content.number), "ASN1_INTEGER_set"));
-  DOJANG_TRY(check(::X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number.get(), 0,
-                                           X509V3_ADD_DEFAULT),
-                   "adding cRLNumber"));
+  DOJANG_TRY(
+      check(::X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number.get(), 0, X509V3_ADD_DEFAULT),
+            "adding cRLNumber"));
   if (content.distribution_point) DOJANG_TRY(add_idp(crl.get(), *content.distribution_point));
 
   Ptr<EVP_MD_CTX> mctx = own(::EVP_MD_CTX_new());

@@ -5,8 +5,8 @@
 #include <chrono>
 
 #include "ca/internal/subject_key.hpp"
-#include "dojang/ca/crl.hpp"
 #include "ca/internal/x509_build.hpp"
+#include "dojang/ca/crl.hpp"
 #include "dojang/pki/random.hpp"
 #include "dojang/pki/vid.hpp"
 #include "pki/internal/identify_data.hpp"

@@ -53,7 +53,8 @@ std::string cache_key(const std::string& serial, std::size_t alg) {
 Result<std::shared_ptr<const std::string>> error_response(int status) {
   Ptr<OCSP_RESPONSE> r = own(::OCSP_response_create(status, nullptr));
   if (!r) return Error{Errc::crypto, drain_errors("OCSP_response_create")};
-  DOJANG_ASSIGN(Bytes der, pki::internal::to_der(r.get(), ::i2d_OCSP_RESPONSE, "i2d_OCSP_RESPONSE"));
+  DOJANG_ASSIGN(Bytes der,
+                pki::internal::to_der(r.get(), ::i2d_OCSP_RESPONSE, "i2d_OCSP_RESPONSE"));
   return std::make_shared<const std::string>(der.begin(), der.end());
 }
 
@@ -61,7 +62,7 @@ struct CertState {
   int status = V_OCSP_CERTSTATUS_UNKNOWN;
   int reason = OCSP_REVOKED_STATUS_NOSTATUS;
   TimePoint revoked_at{};
-  bool known = false;  // in the registry
+  bool known = false;                   // in the registry
   std::optional<TimePoint> good_until;  // notAfter of a good certificate
 };
 
@@ -346,8 +347,7 @@ OcspResponder::OcspResponder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 OcspResponder::~OcspResponder() = default;
 
 Result<std::unique_ptr<OcspResponder>> OcspResponder::create(const Hierarchy& ca,
-                                                             Registry& registry,
-                                                             const Clock& clock,
+                                                             Registry& registry, const Clock& clock,
                                                              OcspOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->ca = &ca;

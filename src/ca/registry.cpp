@@ -75,11 +75,11 @@ Result<CertStatus> parse_status(const std::string& s) {
 }
 
 constexpr RevocationReason kReasons[] = {
-    RevocationReason::unspecified,          RevocationReason::key_compromise,
-    RevocationReason::ca_compromise,        RevocationReason::affiliation_changed,
-    RevocationReason::superseded,           RevocationReason::cessation_of_operation,
-    RevocationReason::certificate_hold,     RevocationReason::remove_from_crl,
-    RevocationReason::privilege_withdrawn,  RevocationReason::aa_compromise,
+    RevocationReason::unspecified,         RevocationReason::key_compromise,
+    RevocationReason::ca_compromise,       RevocationReason::affiliation_changed,
+    RevocationReason::superseded,          RevocationReason::cessation_of_operation,
+    RevocationReason::certificate_hold,    RevocationReason::remove_from_crl,
+    RevocationReason::privilege_withdrawn, RevocationReason::aa_compromise,
 };
 
 Result<StatusEntry> read_status(const store::Statement& q) {
@@ -145,8 +145,7 @@ Result<RevocationReason> parse_revocation_reason(std::string_view text) {
   if (want == "hold" || want == "suspend" || want == "suspended")
     return RevocationReason::certificate_hold;
   for (RevocationReason r : kReasons) {
-    if (want == fold(revocation_reason_name(r)) ||
-        want == std::to_string(static_cast<int>(r)))
+    if (want == fold(revocation_reason_name(r)) || want == std::to_string(static_cast<int>(r)))
       return r;
   }
   return Error{Errc::usage,
@@ -179,9 +178,10 @@ Result<std::string> parse_serial(std::string_view text) {
   bool is_hex = digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
   if (is_hex) digits.erase(0, 2);
   const char* allowed = is_hex ? "0123456789abcdefABCDEF" : "0123456789";
-  if (digits.empty() || digits.size() > 80 || digits.find_first_not_of(allowed) != std::string::npos)
-    return Error{Errc::usage, "a serial number is 0x-prefixed hex or decimal: '" +
-                                  std::string(text) + "'"};
+  if (digits.empty() || digits.size() > 80 ||
+      digits.find_first_not_of(allowed) != std::string::npos)
+    return Error{Errc::usage,
+                 "a serial number is 0x-prefixed hex or decimal: '" + std::string(text) + "'"};
   BIGNUM* raw = nullptr;
   int n = is_hex ? ::BN_hex2bn(&raw, digits.c_str()) : ::BN_dec2bn(&raw, digits.c_str());
   pki::internal::Ptr<BIGNUM> bn(raw);
@@ -230,10 +230,11 @@ Status Registry::record_pending(const CertificateRecord& r) {
   const std::int64_t now = store::to_unix(clock_->now());
   auto rev = db_->transaction([&](Connection& c) -> Result<std::int64_t> {
     DOJANG_ASSIGN(std::int64_t revision, bump_revision(c));
-    DOJANG_ASSIGN(auto st,
-                  c.prepare("INSERT INTO ca_certificates (serial, customer_id, application_ref, "
-                            "subject, not_before, not_after, status, der, transaction_id, "
-                            "created_at, change_seq) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)"));
+    DOJANG_ASSIGN(
+        auto st,
+        c.prepare("INSERT INTO ca_certificates (serial, customer_id, application_ref, "
+                  "subject, not_before, not_after, status, der, transaction_id, "
+                  "created_at, change_seq) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)"));
     st.bind(1, std::string_view(r.serial_hex))
         .bind(2, std::string_view(r.customer_id))
         .bind(3, std::string_view(r.application_ref))
@@ -346,10 +347,11 @@ Result<std::int64_t> Registry::expire_unconfirmed(std::chrono::seconds timeout) 
   const std::int64_t cutoff = store::to_unix(clock_->now() - timeout);
   std::int64_t revision = 0;
   auto n = db_->transaction([&](Connection& c) -> Result<std::int64_t> {
-    DOJANG_ASSIGN(auto upd,
-                  c.prepare("UPDATE ca_certificates SET status = 'revoked_unconfirmed', "
-                            "revoked_at = ?, change_seq = (SELECT value + 1 FROM ca_counters "
-                            "WHERE name = 'revision') WHERE status = 'pending' AND created_at < ?"));
+    DOJANG_ASSIGN(
+        auto upd,
+        c.prepare("UPDATE ca_certificates SET status = 'revoked_unconfirmed', "
+                  "revoked_at = ?, change_seq = (SELECT value + 1 FROM ca_counters "
+                  "WHERE name = 'revision') WHERE status = 'pending' AND created_at < ?"));
     upd.bind(1, now).bind(2, cutoff);
     DOJANG_TRY(upd.run());
     std::int64_t changed = c.changes();
@@ -380,13 +382,13 @@ Status Registry::revoke(std::string_view serial_hex, RevocationReason reason, Ti
       auto current = static_cast<RevocationReason>(q.int64(1));
       if (q.is_null(1) || current != RevocationReason::certificate_hold ||
           reason == RevocationReason::certificate_hold)
-        return Error{Errc::policy, "certificate " + serial + " is already " +
-                                       (!q.is_null(1) && current == RevocationReason::certificate_hold
-                                            ? std::string("suspended (certificateHold)")
-                                            : std::string("revoked (") +
-                                                  (q.is_null(1) ? "no reason"
-                                                                : revocation_reason_name(current)) +
-                                                  ")")};
+        return Error{
+            Errc::policy,
+            "certificate " + serial + " is already " +
+                (!q.is_null(1) && current == RevocationReason::certificate_hold
+                     ? std::string("suspended (certificateHold)")
+                     : std::string("revoked (") +
+                           (q.is_null(1) ? "no reason" : revocation_reason_name(current)) + ")")};
     }
     q.reset();
     DOJANG_ASSIGN(std::int64_t revision, bump_revision(c));
@@ -417,14 +419,14 @@ Status Registry::unhold(std::string_view serial_hex) {
       any.bind(1, serial_hex);
       DOJANG_ASSIGN(bool exists, any.step());
       if (!exists) return Error{Errc::not_found, "no certificate with serial " + serial};
-      return Error{Errc::policy, "certificate " + serial + " is " + any.text(0) +
-                                     ", not suspended"};
+      return Error{Errc::policy,
+                   "certificate " + serial + " is " + any.text(0) + ", not suspended"};
     }
     if (q.is_null(1) || q.is_null(0) ||
         static_cast<RevocationReason>(q.int64(0)) != RevocationReason::certificate_hold)
-      return Error{Errc::policy,
-                   "certificate " + serial + (q.is_null(1) ? " is not suspended"
-                                                           : " is revoked for good, not suspended")};
+      return Error{Errc::policy, "certificate " + serial +
+                                     (q.is_null(1) ? " is not suspended"
+                                                   : " is revoked for good, not suspended")};
     q.reset();
     DOJANG_ASSIGN(std::int64_t revision, bump_revision(c));
     DOJANG_ASSIGN(auto upd, c.prepare("UPDATE ca_certificates SET revoked_at = NULL, "
@@ -466,8 +468,9 @@ Result<std::int64_t> Registry::revision() {
 
 Result<std::vector<StatusEntry>> Registry::changes_since(std::int64_t since) {
   auto c = db_->lease();
-  DOJANG_ASSIGN(auto q, c->prepare(std::string("SELECT ") + kStatusColumns +
-                                   " FROM ca_certificates WHERE change_seq > ? ORDER BY change_seq"));
+  DOJANG_ASSIGN(auto q,
+                c->prepare(std::string("SELECT ") + kStatusColumns +
+                           " FROM ca_certificates WHERE change_seq > ? ORDER BY change_seq"));
   q.bind(1, since);
   return read_all(q);
 }

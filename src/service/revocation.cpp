@@ -80,8 +80,8 @@ Response ocsp_response(ca::OcspResponder& responder, const Request& request, con
   const bool get = request.method == "GET" || request.method == "HEAD";
   ca::OcspAnswer a;
   if (get) {
-    auto der = decode_ocsp_get_path(request.path.substr(
-        std::min(request.path.size(), kOcspGetPrefix.size())));
+    auto der = decode_ocsp_get_path(
+        request.path.substr(std::min(request.path.size(), kOcspGetPrefix.size())));
     // An undecodable path is a malformed request: answer with that OCSP status.
     a = responder.respond(der.ok() ? ByteView(*der) : ByteView{});
   } else {

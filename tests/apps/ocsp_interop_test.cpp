@@ -46,7 +46,9 @@ class OcspInteropTest : public ::testing::Test {
     port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
   }
   void TearDown() override {
-    if (server_) { EXPECT_EQ(server_->stop(SIGTERM), 0); }
+    if (server_) {
+      EXPECT_EQ(server_->stop(SIGTERM), 0);
+    }
   }
   std::string secret(const std::string& name, const std::string& value) {
     auto p = tmp_ / name;
@@ -73,16 +75,31 @@ class OcspInteropTest : public ::testing::Test {
     EXPECT_TRUE(
         std::regex_search(app.out, code, std::regex("Authorization code: +([0-9A-Z-]{19})")));
     auto key = (tmp_ / (name + ".key")).string();
-    EXPECT_EQ(openssl({"genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
-                       key})
-                  .exit_code,
-              0);
+    EXPECT_EQ(
+        openssl({"genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key})
+            .exit_code,
+        0);
     auto cert = (tmp_ / (name + ".pem")).string();
-    auto r = run({"/usr/bin/openssl", "cmp", "-config", (tmp_ / "empty.cnf").string(), "-server",
-                  "127.0.0.1:" + std::to_string(port_) + "/pkix/", "-cmd", "ir", "-ref",
-                  ref.size() > 1 ? ref[1].str() : "", "-secret",
-                  "pass:" + (code.size() > 1 ? code[1].str() : ""), "-newkey", key, "-subject",
-                  "/CN=x", "-trusted", root_, "-certout", cert});
+    auto r = run({"/usr/bin/openssl",
+                  "cmp",
+                  "-config",
+                  (tmp_ / "empty.cnf").string(),
+                  "-server",
+                  "127.0.0.1:" + std::to_string(port_) + "/pkix/",
+                  "-cmd",
+                  "ir",
+                  "-ref",
+                  ref.size() > 1 ? ref[1].str() : "",
+                  "-secret",
+                  "pass:" + (code.size() > 1 ? code[1].str() : ""),
+                  "-newkey",
+                  key,
+                  "-subject",
+                  "/CN=x",
+                  "-trusted",
+                  root_,
+                  "-certout",
+                  cert});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     return cert;
   }
@@ -195,17 +212,21 @@ TEST_F(OcspInteropTest, UnknownSerialNoNonceAndSha256) {
 TEST_F(OcspInteropTest, GetFormWithCachingHeaders) {
   auto cert = issue("c1");
   auto req = (tmp_ / "req.der").string();
-  ASSERT_EQ(openssl({"ocsp", "-issuer", issuer_, "-cert", cert, "-no_nonce", "-reqout", req})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      openssl({"ocsp", "-issuer", issuer_, "-cert", cert, "-no_nonce", "-reqout", req}).exit_code,
+      0);
   auto b64 = openssl({"base64", "-A", "-in", req});
   ASSERT_EQ(b64.exit_code, 0);
   std::string raw = b64.out, escaped;
   for (char c : raw) {
-    if (c == '+') escaped += "%2B";
-    else if (c == '/') escaped += "%2F";
-    else if (c == '=') escaped += "%3D";
-    else escaped += c;
+    if (c == '+')
+      escaped += "%2B";
+    else if (c == '/')
+      escaped += "%2F";
+    else if (c == '=')
+      escaped += "%3D";
+    else
+      escaped += c;
   }
   for (const std::string& path : {escaped, raw}) {
     if (path == raw && raw.find('/') != std::string::npos) continue;  // '/' must be escaped
@@ -219,8 +240,8 @@ TEST_F(OcspInteropTest, GetFormWithCachingHeaders) {
     EXPECT_FALSE(resp.headers["etag"].empty());
     auto der = (tmp_ / "resp.der").string();
     write_text(der, resp.body);
-    auto v = openssl({"ocsp", "-respin", der, "-no_nonce", "-issuer", issuer_, "-cert", cert,
-                      "-CAfile", root_});
+    auto v = openssl(
+        {"ocsp", "-respin", der, "-no_nonce", "-issuer", issuer_, "-cert", cert, "-CAfile", root_});
     EXPECT_EQ(v.exit_code, 0) << v.err;
     expectVerified(v.out + v.err, "good");
   }

@@ -45,12 +45,16 @@ class RevocationRegistryTest : public ::testing::Test {
     r.der = {0x30, 0x00};
     r.transaction_id = "00";
     ASSERT_TRUE(reg_->record_pending(r).ok());
-    if (confirm) { ASSERT_TRUE(reg_->confirm(serial).ok()); }
+    if (confirm) {
+      ASSERT_TRUE(reg_->confirm(serial).ok());
+    }
   }
   void expectError(const Status& s, Errc code, const std::string& text = {}) {
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(s.error().code, code) << s.error().message;
-    if (!text.empty()) { EXPECT_NE(s.error().message.find(text), std::string::npos) << s.error().message; }
+    if (!text.empty()) {
+      EXPECT_NE(s.error().message.find(text), std::string::npos) << s.error().message;
+    }
   }
 
   TempDir dir_;
@@ -247,7 +251,9 @@ class RevocationCaTest : public ::testing::Test {
     rec.der = *cert->der();
     rec.transaction_id = "00";
     EXPECT_TRUE(reg_->record_pending(rec).ok());
-    if (confirm) { EXPECT_TRUE(reg_->confirm(rec.serial_hex).ok()); }
+    if (confirm) {
+      EXPECT_TRUE(reg_->confirm(rec.serial_hex).ok());
+    }
     return std::move(cert).value();
   }
   static std::string serial_of(const pki::Certificate& c) {
@@ -272,12 +278,14 @@ class CrlTest : public RevocationCaTest {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
     Ptr<X509_CRL> crl = own(::d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
     EXPECT_TRUE(crl) << "CRL does not parse";
-    if (crl) { EXPECT_EQ(::X509_CRL_verify(crl.get(), ::X509_get0_pubkey(ca_->issuing_cert().native())), 1); }
+    if (crl) {
+      EXPECT_EQ(::X509_CRL_verify(crl.get(), ::X509_get0_pubkey(ca_->issuing_cert().native())), 1);
+    }
     return crl;
   }
   static long number_of(X509_CRL* crl) {
-    Ptr<ASN1_INTEGER> n(static_cast<ASN1_INTEGER*>(
-        ::X509_CRL_get_ext_d2i(crl, NID_crl_number, nullptr, nullptr)));
+    Ptr<ASN1_INTEGER> n(
+        static_cast<ASN1_INTEGER*>(::X509_CRL_get_ext_d2i(crl, NID_crl_number, nullptr, nullptr)));
     return n ? ::ASN1_INTEGER_get(n.get()) : -1;
   }
   static bool lists(X509_CRL* crl, const pki::Certificate& c, int* reason = nullptr) {
@@ -355,8 +363,7 @@ TEST_F(CrlTest, RejectedUnconfirmedAndHeldAreListed) {
   auto rejected = issue(false);
   ASSERT_TRUE(reg_->reject(serial_of(rejected)).ok());
   auto held = issue();
-  ASSERT_TRUE(
-      reg_->revoke(serial_of(held), RevocationReason::certificate_hold, clock_.now()).ok());
+  ASSERT_TRUE(reg_->revoke(serial_of(held), RevocationReason::certificate_hold, clock_.now()).ok());
   auto unconfirmed = issue(false);
   clock_.advance(11min);
   ASSERT_TRUE(reg_->expire_unconfirmed().ok());
@@ -436,7 +443,9 @@ class OcspTest : public RevocationCaTest {
                                          ::X509_get0_pubkey_bitstr(issuer.native()), ai.get());
     Ptr<OCSP_REQUEST> req = own(::OCSP_REQUEST_new());
     EXPECT_NE(::OCSP_request_add0_id(req.get(), id), nullptr);
-    if (nonce) { EXPECT_EQ(::OCSP_request_add1_nonce(req.get(), nullptr, -1), 1); }
+    if (nonce) {
+      EXPECT_EQ(::OCSP_request_add1_nonce(req.get(), nullptr, -1), 1);
+    }
     auto der = pki::internal::to_der(req.get(), ::i2d_OCSP_REQUEST, "i2d");
     return *der;
   }
@@ -456,7 +465,8 @@ class OcspTest : public RevocationCaTest {
   Decoded decode(const OcspAnswer& a, const Bytes& req_der) {
     Decoded d;
     const unsigned char* p = reinterpret_cast<const unsigned char*>(a.der->data());
-    Ptr<OCSP_RESPONSE> resp = own(::d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(a.der->size())));
+    Ptr<OCSP_RESPONSE> resp =
+        own(::d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(a.der->size())));
     if (!resp) return d;
     d.response_status = ::OCSP_response_status(resp.get());
     if (d.response_status != OCSP_RESPONSE_STATUS_SUCCESSFUL) return d;
@@ -486,12 +496,15 @@ class OcspTest : public RevocationCaTest {
     ASSERT_EQ(d.response_status, OCSP_RESPONSE_STATUS_SUCCESSFUL);
     EXPECT_TRUE(d.verified);
     EXPECT_EQ(d.cert_status, status);
-    if (status == V_OCSP_CERTSTATUS_REVOKED) { EXPECT_EQ(d.reason, reason); }
+    if (status == V_OCSP_CERTSTATUS_REVOKED) {
+      EXPECT_EQ(d.reason, reason);
+    }
   }
   int responseStatus(ByteView req) {
     OcspAnswer a = ocsp_->respond(req);
     const unsigned char* p = reinterpret_cast<const unsigned char*>(a.der->data());
-    Ptr<OCSP_RESPONSE> resp = own(::d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(a.der->size())));
+    Ptr<OCSP_RESPONSE> resp =
+        own(::d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(a.der->size())));
     EXPECT_TRUE(resp);
     EXPECT_FALSE(a.successful);
     return resp ? ::OCSP_response_status(resp.get()) : -1;

@@ -36,7 +36,9 @@ TEST(OcspGetPathTest, Malformed) {
   for (std::string_view bad : {"", "%", "%2", "%zz", "!!!!", "MA=M", "%00%00"}) {
     auto r = decode_ocsp_get_path(bad);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) { EXPECT_EQ(r.error().code, Errc::invalid_input) << bad; }
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().code, Errc::invalid_input) << bad;
+    }
   }
 }
 
@@ -45,14 +47,15 @@ TEST(OcspGetPathTest, Malformed) {
 // CRLs on the next tick once publish_interval has passed.
 TEST(RevocationWatcherTest, PicksUpChangesMadeElsewhere) {
   dojang::testing::TempDir tmp;
-  FakeClock clock(std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+  FakeClock clock(
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
   ca::InitOptions o;
   o.issuing_key = ca::KeyType::rsa2048;
   auto h = ca::init_hierarchy(tmp / "ca", SecretString("watcher test passphrase"), o, clock);
   ASSERT_TRUE(h.ok()) << h.error().message;
   auto db = store::Database::open(tmp / "dojang.db");
   ASSERT_TRUE(db.ok());
-  auto served = ca::Registry::open(*db, clock);   // the one dojangd serve uses
+  auto served = ca::Registry::open(*db, clock);         // the one dojangd serve uses
   auto operator_side = ca::Registry::open(*db, clock);  // another writer
   ASSERT_TRUE(served.ok() && operator_side.ok());
   ca::CertificateRecord rec;
@@ -79,8 +82,9 @@ TEST(RevocationWatcherTest, PicksUpChangesMadeElsewhere) {
   const Bytes serial = *ca::serial_from_hex(rec.serial_hex);
   BIGNUM* bn = ::BN_bin2bn(serial.data(), static_cast<int>(serial.size()), nullptr);
   ASN1_INTEGER* ai = ::BN_to_ASN1_INTEGER(bn, nullptr);
-  OCSP_CERTID* id = ::OCSP_cert_id_new(::EVP_sha1(), ::X509_get_subject_name(h->issuing_cert().native()),
-                                       ::X509_get0_pubkey_bitstr(h->issuing_cert().native()), ai);
+  OCSP_CERTID* id =
+      ::OCSP_cert_id_new(::EVP_sha1(), ::X509_get_subject_name(h->issuing_cert().native()),
+                         ::X509_get0_pubkey_bitstr(h->issuing_cert().native()), ai);
   OCSP_REQUEST* req = ::OCSP_REQUEST_new();
   ::OCSP_request_add0_id(req, id);
   unsigned char* der = nullptr;

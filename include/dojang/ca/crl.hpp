@@ -58,9 +58,9 @@ Result<Bytes> build_crl(const Hierarchy& ca, const std::vector<StatusEntry>& rev
                         const CrlContent& content);
 
 struct CrlOptions {
-  std::chrono::seconds validity{24 * 3600};      // nextUpdate - thisUpdate
-  std::chrono::seconds publish_interval{60};     // a change is published at most this much later
-  std::chrono::seconds refresh_margin{3600};     // re-publish this long before nextUpdate
+  std::chrono::seconds validity{24 * 3600};   // nextUpdate - thisUpdate
+  std::chrono::seconds publish_interval{60};  // a change is published at most this much later
+  std::chrono::seconds refresh_margin{3600};  // re-publish this long before nextUpdate
 };
 
 struct PublishedCrl {

@@ -48,12 +48,12 @@
 namespace dojang::ca {
 
 struct OcspOptions {
-  std::chrono::seconds validity{3600};       // nextUpdate - thisUpdate
-  std::chrono::seconds refresh_after{1800};  // a pre-signed response is re-signed once this old
-  std::size_t max_request_bytes = 16 * 1024; // larger requests: malformedRequest
-  std::size_t max_single_requests = 16;      // more singleRequests: malformedRequest
-  std::size_t max_cached_unknown = 4096;     // pre-signed "unknown" answers kept at most
-  std::size_t max_request_cache = 65536;     // exact-request-bytes index entries kept at most
+  std::chrono::seconds validity{3600};        // nextUpdate - thisUpdate
+  std::chrono::seconds refresh_after{1800};   // a pre-signed response is re-signed once this old
+  std::size_t max_request_bytes = 16 * 1024;  // larger requests: malformedRequest
+  std::size_t max_single_requests = 16;       // more singleRequests: malformedRequest
+  std::size_t max_cached_unknown = 4096;      // pre-signed "unknown" answers kept at most
+  std::size_t max_request_cache = 65536;      // exact-request-bytes index entries kept at most
 };
 
 // One answer of the responder: the DER OCSPResponse and what HTTP caching needs.
@@ -63,7 +63,7 @@ struct OcspAnswer {
   bool cacheable = false;   // a pre-signed answer (no nonce): RFC 5019 HTTP caching applies
   TimePoint this_update{};  // when successful
   TimePoint next_update{};
-  std::string etag;         // quoted, for cacheable answers
+  std::string etag;  // quoted, for cacheable answers
 };
 
 class OcspResponder {
