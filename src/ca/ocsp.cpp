@@ -235,12 +235,14 @@ struct OcspResponder::Impl {
   }
 
   // Drops the cached responses of a serial; caller holds mu (unique).
-  void drop_serial(const std::string& serial) {
+  // Drops the cached responses of a serial into `dropped`; caller holds mu (unique).
+  void drop_serial(const std::string& serial, std::vector<std::shared_ptr<Cached>>& dropped) {
     for (std::size_t alg = 0; alg < kHashNames.size(); ++alg) {
       auto it = by_id.find(cache_key(serial, alg));
       if (it == by_id.end()) continue;
       it->second->dropped.store(true, std::memory_order_release);
       if (!it->second->known) --unknown_cached;
+      dropped.push_back(std::move(it->second));
       by_id.erase(it);
     }
   }
@@ -387,6 +389,7 @@ Result<std::int64_t> OcspResponder::refresh() {
     m.revision.store(latest);
     return latest;
   }
+  std::vector<std::shared_ptr<Cached>> dropped;
   {
     std::unique_lock lock(m.mu);
     ++m.generation;
@@ -395,11 +398,14 @@ Result<std::int64_t> OcspResponder::refresh() {
       if (!bytes.ok()) continue;
       std::string key = serial_key(*bytes);
       if (e.change_seq > latest) latest = e.change_seq;
-      m.drop_serial(key);
+      m.drop_serial(key, dropped);
       m.index.insert_or_assign(std::move(key), std::move(e));
     }
   }
   m.revision.store(latest);
+  // Re-sign at once what was being served, so the next request is a cache hit
+  // again (a failure only means the next request signs).
+  for (const auto& c : dropped) (void)m.presign(c->cid.get(), c->serial, c->alg);
   return latest;
 }
 

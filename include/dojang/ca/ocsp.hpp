@@ -22,8 +22,8 @@
 // pre-signed responses kept in memory per (serial, CertID hash algorithm) and
 // per exact request bytes; each is signed once and then served as it is until
 // it is refresh_after old (then re-signed; resign_due re-signs ahead of that in
-// the background), until the certificate's status changes (refresh()
-// drops its responses: the next request gets a freshly signed one), or until
+// the background), until the certificate's status changes (refresh() drops its
+// responses and re-signs them with the new status before it returns), or until
 // the certificate expires. A request with a nonce (RFC 6960 4.4.1) always gets
 // a freshly signed response echoing the nonce. thisUpdate is when the response
 // was signed, nextUpdate thisUpdate + validity.
