@@ -19,6 +19,7 @@
 #include "dojang/service/cmp_server.hpp"
 #include "dojang/service/data_dir.hpp"
 #include "dojang/service/http_server.hpp"
+#include "dojang/service/revocation.hpp"
 #include "dojang/service/serve_config.hpp"
 
 namespace {
@@ -185,13 +186,23 @@ int main(int argc, char** argv) {
   Common serve_c;
   std::string listen, tls_cert, tls_key, config_file;
   int threads = 0;
-  auto* serve = app.add_subcommand("serve", "run the HTTP service (bank REST API, CMP on /pkix/; OCSP and CRLs follow)");
+  long crl_interval = 60, crl_validity = 86400, ocsp_validity = 3600;
+  auto* serve = app.add_subcommand("serve", "run the HTTP service (bank REST API, CMP on /pkix/, OCSP on /ocsp, CRLs on /crl/)");
   add_common(serve, serve_c);
   serve->add_option("--config", config_file, "TOML settings (default: DIR/dojangd.toml when present)");
   auto* listen_opt = serve->add_option("--listen", listen, "address:port (loopback HTTP; anything else needs --tls-cert/--tls-key)");
   serve->add_option("--tls-cert", tls_cert, "PEM certificate for HTTPS");
   serve->add_option("--tls-key", tls_key, "PEM key for HTTPS");
   auto* threads_opt = serve->add_option("--threads", threads, "worker threads (default: cores)");
+  auto* crl_interval_opt =
+      serve->add_option("--crl-interval", crl_interval, "seconds: a revocation is in the CRLs at most this much later (default 60)")
+          ->check(CLI::Range(1L, 86400L));
+  auto* crl_validity_opt =
+      serve->add_option("--crl-validity", crl_validity, "seconds between a CRL's thisUpdate and nextUpdate (default 86400)")
+          ->check(CLI::Range(60L, 30L * 86400L));
+  auto* ocsp_validity_opt =
+      serve->add_option("--ocsp-validity", ocsp_validity, "seconds between an OCSP response's thisUpdate and nextUpdate (default 3600)")
+          ->check(CLI::Range(60L, 7L * 86400L));
   serve->callback([&] {
     run = [&]() -> int {
       // Defaults, then the TOML file, then the flags given.
@@ -203,6 +214,9 @@ int main(int argc, char** argv) {
       }
       if (listen_opt->count() > 0) settings.http.listen = listen;
       if (threads_opt->count() > 0) settings.http.threads = threads;
+      if (crl_interval_opt->count() > 0) settings.crl_interval = std::chrono::seconds(crl_interval);
+      if (crl_validity_opt->count() > 0) settings.crl_validity = std::chrono::seconds(crl_validity);
+      if (ocsp_validity_opt->count() > 0) settings.ocsp_validity = std::chrono::seconds(ocsp_validity);
       if (tls_cert.empty() != tls_key.empty())
         return fail({Errc::usage, "--tls-cert and --tls-key go together"});
       if (!tls_cert.empty()) settings.http.tls = service::TlsFiles{tls_cert, tls_key};
@@ -222,6 +236,23 @@ int main(int argc, char** argv) {
       cmp_options.confirm_timeout = settings.confirm_timeout;
       service::CmpService cmp((*d)->ca(), (*d)->bank(), **registry, (*d)->clock(), cmp_options);
       service::register_cmp(router, cmp);
+      // Revocation: OCSP on /ocsp (pre-signed and nonce answers), CRLs on /crl/<name>.crl.
+      ca::OcspOptions ocsp_opts;
+      ocsp_opts.validity = settings.ocsp_validity;
+      ocsp_opts.refresh_after = settings.ocsp_validity / 2;
+      auto ocsp = ca::OcspResponder::create((*d)->ca(), **registry, (*d)->clock(), ocsp_opts);
+      if (!ocsp.ok()) return fail(ocsp.error());
+      ca::CrlOptions crl_opts;
+      crl_opts.validity = settings.crl_validity;
+      crl_opts.publish_interval = settings.crl_interval;
+      crl_opts.refresh_margin = std::min(crl_opts.validity / 4, std::chrono::seconds(3600));
+      ca::CrlPublisher crls((*d)->ca(), **registry, (*d)->clock(), crl_opts);
+      if (auto st = crls.publish(); !st.ok()) return fail(st.error());
+      service::WatcherOptions watch_opts;
+      watch_opts.resign_ahead = std::min<std::chrono::seconds>(std::chrono::seconds(60), settings.ocsp_validity / 8);
+      service::RevocationWatcher watcher(**registry, **ocsp, crls, watch_opts);
+      service::register_ocsp(router, **ocsp, (*d)->clock());
+      service::register_crl(router, crls, (*d)->clock());
       auto root_der = (*d)->ca().root_cert().der();
       auto issuing_der = (*d)->ca().issuing_cert().der();
       if (!root_der.ok() || !issuing_der.ok()) return fail({Errc::crypto, "cannot encode the CA certificates"});
@@ -243,7 +274,9 @@ int main(int argc, char** argv) {
       auto port = server.start();
       if (!port.ok()) return fail(port.error());
       std::cout << "dojangd listening on " << listening.substr(0, listening.rfind(':')) << ":" << *port << "\n" << std::flush;
+      watcher.start();
       server.run_until_signal();
+      watcher.stop();
       return kOk;
     };
   });
@@ -310,6 +343,71 @@ int main(int argc, char** argv) {
       auto msgs = outbox_phone.empty() ? (*d)->sms().outbox() : (*d)->sms().outbox(outbox_phone);
       if (!msgs.ok()) return fail(msgs.error());
       for (const auto& m : *msgs) std::cout << format_time(m.sent_at) << "  " << m.phone << "  " << m.text.view() << "\n";
+      return kOk;
+    };
+  });
+
+  // ca: operator revocation (the registry in the data directory's database;
+  // a running `dojangd serve` picks the change up at once).
+  auto* ca_cmd = app.add_subcommand("ca", "the certificate authority's operator commands");
+  ca_cmd->require_subcommand(1);
+  Common revoke_c;
+  std::string revoke_serial, revoke_reason = "unspecified";
+  bool revoke_json = false;
+  auto* revoke = ca_cmd->add_subcommand("revoke", "revoke a certificate (certificateHold suspends it)");
+  add_common(revoke, revoke_c);
+  revoke->add_option("--serial", revoke_serial, "serial number: 0x-prefixed hex or decimal")->required();
+  revoke->add_option("--reason", revoke_reason,
+                     "RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
+                     "cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise");
+  revoke->add_flag("--json", revoke_json, "print the result as JSON");
+  revoke->callback([&] {
+    run = [&]() -> int {
+      auto serial = ca::parse_serial(revoke_serial);
+      if (!serial.ok()) return fail(serial.error());
+      auto reason = ca::parse_revocation_reason(revoke_reason);
+      if (!reason.ok()) return fail(reason.error());
+      auto d = open_data(revoke_c);
+      if (!d.ok()) return fail(d.error());
+      auto registry = ca::Registry::open((*d)->database_handle(), (*d)->clock());
+      if (!registry.ok()) return fail(registry.error());
+      TimePoint when = std::chrono::time_point_cast<std::chrono::seconds>((*d)->clock().now());
+      if (auto st = (*registry)->revoke(*serial, *reason, when); !st.ok()) return fail(st.error());
+      if (revoke_json) {
+        std::cout << nlohmann::json{{"serial", "0x" + *serial},
+                                    {"status", *reason == ca::RevocationReason::certificate_hold ? "suspended" : "revoked"},
+                                    {"reason", ca::revocation_reason_name(*reason)},
+                                    {"revoked_at", format_time(when)}}
+                         .dump()
+                  << "\n";
+      } else {
+        std::cout << (*reason == ca::RevocationReason::certificate_hold ? "Suspended" : "Revoked")
+                  << " certificate 0x" << *serial << " (" << ca::revocation_reason_name(*reason) << ") at "
+                  << format_time(when) << "\n";
+      }
+      return kOk;
+    };
+  });
+  Common resume_c;
+  std::string resume_serial;
+  bool resume_json = false;
+  auto* resume = ca_cmd->add_subcommand("resume", "resume a suspended (certificateHold) certificate");
+  add_common(resume, resume_c);
+  resume->add_option("--serial", resume_serial, "serial number: 0x-prefixed hex or decimal")->required();
+  resume->add_flag("--json", resume_json, "print the result as JSON");
+  resume->callback([&] {
+    run = [&]() -> int {
+      auto serial = ca::parse_serial(resume_serial);
+      if (!serial.ok()) return fail(serial.error());
+      auto d = open_data(resume_c);
+      if (!d.ok()) return fail(d.error());
+      auto registry = ca::Registry::open((*d)->database_handle(), (*d)->clock());
+      if (!registry.ok()) return fail(registry.error());
+      if (auto st = (*registry)->unhold(*serial); !st.ok()) return fail(st.error());
+      if (resume_json)
+        std::cout << nlohmann::json{{"serial", "0x" + *serial}, {"status", "good"}}.dump() << "\n";
+      else
+        std::cout << "Resumed certificate 0x" << *serial << "\n";
       return kOk;
     };
   });

@@ -6,6 +6,7 @@
 
 #include "ca/internal/subject_key.hpp"
 #include "ca/internal/x509_build.hpp"
+#include "dojang/ca/crl.hpp"
 #include "dojang/pki/random.hpp"
 #include "dojang/pki/vid.hpp"
 #include "pki/internal/identify_data.hpp"
@@ -88,8 +89,7 @@ std::string crl_partition_name(unsigned index) {
 }
 
 std::string crl_url(const InitOptions& options, ByteView serial) {
-  return options.base_url + "/crl/" +
-         crl_partition_name(crl_partition(serial, options.crl_partitions)) + ".crl";
+  return crl_partition_url(options, crl_partition(serial, options.crl_partitions));
 }
 
 Result<pki::Certificate> issue_certificate(const Hierarchy& ca, const IssueRequest& r,

@@ -40,8 +40,9 @@ struct Reader {
                  std::string(key) + " must be between " + std::to_string(lo) + " and " + std::to_string(hi));
     return x;
   }
-  Status seconds(const toml::node& n, std::string_view key, std::chrono::seconds& out) const {
-    auto x = integer(n, key, 1, 7 * 24 * 3600);
+  Status seconds(const toml::node& n, std::string_view key, std::chrono::seconds& out,
+                 std::int64_t lo = 1, std::int64_t hi = 7 * 24 * 3600) const {
+    auto x = integer(n, key, lo, hi);
     if (!x.ok()) return std::move(x).error();
     out = std::chrono::seconds(*x);
     return ok_status();
@@ -114,6 +115,22 @@ Status apply_timeouts(const Reader& r, const toml::table& t, ServeSettings& s) {
   return ok_status();
 }
 
+// The ranges of dojangd serve's --crl-interval, --crl-validity, --ocsp-validity.
+Status apply_revocation(const Reader& r, const toml::table& t, ServeSettings& s) {
+  for (auto&& [k, v] : t) {
+    if (k == "crl_interval") {
+      DOJANG_TRY(r.seconds(v, "revocation.crl_interval", s.crl_interval, 1, 86400));
+    } else if (k == "crl_validity") {
+      DOJANG_TRY(r.seconds(v, "revocation.crl_validity", s.crl_validity, 60, 30 * 86400));
+    } else if (k == "ocsp_validity") {
+      DOJANG_TRY(r.seconds(v, "revocation.ocsp_validity", s.ocsp_validity, 60, 7 * 86400));
+    } else {
+      return r.unknown(k, "revocation." + std::string(k.str()));
+    }
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Status apply_serve_toml(std::string_view text, std::string_view source, ServeSettings& settings) {
@@ -132,14 +149,16 @@ Status apply_serve_toml(std::string_view text, std::string_view source, ServeSet
       auto n = r.integer(v, "threads", 0, 256);
       if (!n.ok()) return std::move(n).error();
       s.http.threads = static_cast<int>(*n);
-    } else if (k == "tls" || k == "limits" || k == "timeouts") {
+    } else if (k == "tls" || k == "limits" || k == "timeouts" || k == "revocation") {
       DOJANG_ASSIGN(const toml::table* t, r.section(v, k.str()));
       if (k == "tls") {
         DOJANG_TRY(apply_tls(r, *t, s));
       } else if (k == "limits") {
         DOJANG_TRY(apply_limits(r, *t, s));
-      } else {
+      } else if (k == "timeouts") {
         DOJANG_TRY(apply_timeouts(r, *t, s));
+      } else {
+        DOJANG_TRY(apply_revocation(r, *t, s));
       }
     } else {
       return r.unknown(k, k.str());

@@ -50,6 +50,10 @@ body = 15
 idle = 20
 write = 25
 confirm = 120
+[revocation]
+crl_interval = 30
+crl_validity = 7200
+ocsp_validity = 600
 )");
   ASSERT_TRUE(st.ok()) << st.error().message;
   EXPECT_EQ(settings_.http.listen, "0.0.0.0:8443");
@@ -65,6 +69,9 @@ confirm = 120
   EXPECT_EQ(settings_.http.idle_timeout, 20s);
   EXPECT_EQ(settings_.http.write_timeout, 25s);
   EXPECT_EQ(settings_.confirm_timeout, 120s);
+  EXPECT_EQ(settings_.crl_interval, 30s);
+  EXPECT_EQ(settings_.crl_validity, 7200s);
+  EXPECT_EQ(settings_.ocsp_validity, 600s);
 }
 
 TEST_F(ServeConfigTest, BadFilesSayWhereAndWhy) {
@@ -77,6 +84,8 @@ TEST_F(ServeConfigTest, BadFilesSayWhereAndWhy) {
   expectInvalid("[timeouts]\nidle = 0", "timeouts.idle must be between");
   expectInvalid("[tls]\ncert = \"a.pem\"", "[tls] needs both cert and key");
   expectInvalid("tls = 3", "[tls] must be a table");
+  expectInvalid("[revocation]\nocsp_validity = 10", "revocation.ocsp_validity must be between 60 and 604800");
+  expectInvalid("[revocation]\ncrl_every = 10", "unknown setting 'revocation.crl_every'");
   expectInvalid("listen = \"127.0.0.1:1\"\nthreads = 99999", "dojangd.toml:2:");
 }
 

@@ -9,6 +9,13 @@
 //   revoked_unconfirmed  no certConf arrived within the timeout (expire_unconfirmed)
 // rejected and revoked_unconfirmed certificates must be reported revoked by OCSP and CRLs.
 //
+// Revocation is kept beside the status (schema version 2): a confirmed certificate
+// with a revocation time is revoked (revoke), or suspended while its reason is
+// certificateHold (unhold resumes it). Every change bumps the registry's revision
+// and stamps the changed rows with it, so that OCSP and CRLs in this and other
+// processes (`dojangd ca revoke` next to `dojangd serve`) pick up exactly what
+// changed (changes_since).
+//
 // The serial number (lowercase hex, no leading zeros stripped: the exact
 // big-endian bytes) is the primary key, so a duplicate serial is impossible:
 // record_pending fails with already_exists instead.
@@ -18,10 +25,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dojang/pki/clock.hpp"
 #include "dojang/pki/result.hpp"
@@ -35,6 +45,36 @@ enum class CertStatus { pending, confirmed, rejected, revoked_unconfirmed };
 // "pending", "confirmed", "rejected", "revoked_unconfirmed".
 const char* cert_status_name(CertStatus status) noexcept;
 
+// RFC 5280 section 5.3.1:
+//   CRLReason ::= ENUMERATED { unspecified (0), keyCompromise (1), cACompromise (2),
+//     affiliationChanged (3), superseded (4), cessationOfOperation (5),
+//     certificateHold (6), -- value 7 is not used
+//     removeFromCRL (8), privilegeWithdrawn (9), aACompromise (10) }
+enum class RevocationReason : int {
+  unspecified = 0,
+  key_compromise = 1,
+  ca_compromise = 2,
+  affiliation_changed = 3,
+  superseded = 4,
+  cessation_of_operation = 5,
+  certificate_hold = 6,
+  remove_from_crl = 8,
+  privilege_withdrawn = 9,
+  aa_compromise = 10,
+};
+
+// The RFC 5280 name: "keyCompromise", "certificateHold", ...
+const char* revocation_reason_name(RevocationReason reason) noexcept;
+// Parses a reason by its RFC 5280 name, case-insensitively, also with '-' or '_'
+// between the words ("key-compromise", "certificate_hold"), "hold" for
+// certificateHold, or its number. Errors: usage.
+Result<RevocationReason> parse_revocation_reason(std::string_view text);
+
+// A serial number as typed by an operator: 0x-prefixed hex or decimal (like the
+// wallet's SEL) -> the registry's key form (lowercase hex of the minimal
+// big-endian bytes). Errors: usage.
+Result<std::string> parse_serial(std::string_view text);
+
 struct CertificateRecord {
   std::string serial_hex;  // lowercase hex of the serial's big-endian bytes
   std::string customer_id;
@@ -47,6 +87,33 @@ struct CertificateRecord {
   std::string transaction_id;  // CMP transactionID, hex
   TimePoint created_at;
   std::optional<TimePoint> confirmed_at;
+  // Set once revoked (revoke(), or when rejected / revoked_unconfirmed).
+  std::optional<TimePoint> revoked_at;
+  std::optional<RevocationReason> revocation_reason;  // absent: no reason code
+  std::int64_t change_seq = 0;  // the registry revision of the record's last change
+
+  // Whether OCSP and CRLs report the certificate revoked (or on hold).
+  bool revoked() const noexcept {
+    return status == CertStatus::rejected || status == CertStatus::revoked_unconfirmed ||
+           revoked_at.has_value();
+  }
+};
+
+// What OCSP and CRLs need of a record (no certificate bytes).
+struct StatusEntry {
+  std::string serial_hex;
+  CertStatus status = CertStatus::pending;
+  TimePoint not_after;
+  TimePoint created_at;
+  std::optional<TimePoint> revoked_at;  // for rejected / revoked_unconfirmed: when (or created_at)
+  std::optional<RevocationReason> reason;
+  std::int64_t change_seq = 0;
+  bool revoked() const noexcept {
+    return status == CertStatus::rejected || status == CertStatus::revoked_unconfirmed ||
+           revoked_at.has_value();
+  }
+  // The revocation time reported: revoked_at, else created_at.
+  TimePoint revocation_time() const noexcept { return revoked_at.value_or(created_at); }
 };
 
 struct RegistryCounts {
@@ -64,6 +131,8 @@ inline constexpr std::chrono::seconds kConfirmTimeout{10 * 60};
 
 // Lowercase hex of serial bytes (the registry's key form).
 std::string serial_to_hex(ByteView serial);
+// The bytes of a registry serial (hex). Errors: invalid_input.
+Result<Bytes> serial_from_hex(std::string_view hex);
 
 class Registry {
  public:
@@ -95,13 +164,48 @@ class Registry {
   // How many records are in each state. Errors: io.
   Result<RegistryCounts> counts();
 
+  // Revokes a confirmed certificate at `when` with `reason` (certificateHold
+  // suspends it). A certificate on hold may be revoked for good with another
+  // reason. Errors: usage (removeFromCRL: use unhold), not_found, policy
+  // ("certificate <s> is pending" / "... is already revoked (<reason>)"), io.
+  Status revoke(std::string_view serial_hex, RevocationReason reason, TimePoint when);
+
+  // Resumes a certificate on hold (certificateHold -> good again). Errors:
+  // not_found, policy (not on hold: "certificate <s> is not suspended"), io.
+  Status unhold(std::string_view serial_hex);
+
+  // Every certificate OCSP and CRLs must report revoked (confirmed and revoked
+  // or on hold, rejected, revoked_unconfirmed), ordered by serial. Errors: io.
+  Result<std::vector<StatusEntry>> list_revoked();
+  // The revoked entries whose serial falls in CRL partition `partition` of `partitions`.
+  Result<std::vector<StatusEntry>> list_revoked(unsigned partition, unsigned partitions);
+
+  // The registry revision: increases with every change of any record. Errors: io.
+  Result<std::int64_t> revision();
+  // The records changed after revision `since` (every record for since < 0;
+  // records older than schema version 2 carry change_seq 0), ordered by
+  // change_seq. Errors: io.
+  Result<std::vector<StatusEntry>> changes_since(std::int64_t since);
+
+  // The next CRL number (persisted; strictly increasing across restarts and
+  // processes). Errors: io.
+  Result<std::int64_t> next_crl_number();
+
+  // Called (on the writing thread, after the commit) with the new revision after
+  // every change made through this Registry object. One listener; replaces the
+  // previous one. Must not call back into the Registry's writers.
+  void set_change_listener(std::function<void(std::int64_t)> listener);
+
  private:
   Registry(std::shared_ptr<store::Database> db, const Clock& clock)
       : db_(std::move(db)), clock_(&clock) {}
   Status transition(std::string_view serial_hex, CertStatus to);
+  void notify(std::int64_t revision);
 
   std::shared_ptr<store::Database> db_;
   const Clock* clock_;
+  std::mutex listener_mu_;
+  std::function<void(std::int64_t)> listener_;
 };
 
 }  // namespace dojang::ca

@@ -21,6 +21,11 @@
 //   idle    = 30                    # between requests on a kept-alive connection
 //   write   = 30                    # to send a response
 //   confirm = 600                   # for a CMP certConf before the certificate is revoked
+//
+//   [revocation]                    # seconds
+//   crl_interval  = 60              # a revocation reaches the CRLs at most this much later
+//   crl_validity  = 86400           # thisUpdate..nextUpdate of every CRL
+//   ocsp_validity = 3600            # thisUpdate..nextUpdate of OCSP responses
 #pragma once
 
 #include <chrono>
@@ -35,6 +40,9 @@ namespace dojang::service {
 struct ServeSettings {
   ServerConfig http;
   std::chrono::seconds confirm_timeout{600};
+  std::chrono::seconds crl_interval{60};
+  std::chrono::seconds crl_validity{86400};
+  std::chrono::seconds ocsp_validity{3600};
 };
 
 // Applies the TOML text to settings (keys absent from the text keep their

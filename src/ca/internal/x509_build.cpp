@@ -25,6 +25,14 @@ Result<Ptr<ASN1_STRING>> ia5(const std::string& s) {
   return out;
 }
 
+Status set_time(ASN1_TIME* field, TimePoint t, const char* label) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  if (::ASN1_TIME_set(field, tt) == nullptr) return Error{Errc::crypto, drain_errors(label)};
+  return {};
+}
+
+}  // namespace
+
 Result<Ptr<GENERAL_NAME>> uri_name(const std::string& url) {
   DOJANG_ASSIGN(Ptr<ASN1_STRING> s, ia5(url));
   Ptr<GENERAL_NAME> gen = own(::GENERAL_NAME_new());
@@ -33,13 +41,11 @@ Result<Ptr<GENERAL_NAME>> uri_name(const std::string& url) {
   return gen;
 }
 
-Status set_time(ASN1_TIME* field, TimePoint t, const char* label) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  if (::ASN1_TIME_set(field, tt) == nullptr) return Error{Errc::crypto, drain_errors(label)};
-  return {};
+Result<Ptr<ASN1_TIME>> asn1_time(TimePoint t) {
+  Ptr<ASN1_TIME> out = own(::ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(t)));
+  if (!out) return Error{Errc::crypto, drain_errors("ASN1_TIME_set")};
+  return out;
 }
-
-}  // namespace
 
 Result<Ptr<X509_NAME>> make_name(const std::vector<NameAttr>& attrs) {
   Ptr<X509_NAME> name = own(::X509_NAME_new());

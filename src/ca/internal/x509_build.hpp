@@ -24,6 +24,11 @@ struct NameAttr {
   std::string value;  // UTF-8, already validated
 };
 
+// A GeneralName uniformResourceIdentifier.
+Result<Ptr<GENERAL_NAME>> uri_name(const std::string& url);
+// An ASN1_TIME (UTCTime until 2049, GeneralizedTime after, as RFC 5280 asks).
+Result<Ptr<ASN1_TIME>> asn1_time(TimePoint t);
+
 // A name from its attributes in DER order (most general first: c, o, ou, cn).
 Result<Ptr<X509_NAME>> make_name(const std::vector<NameAttr>& attrs);
 

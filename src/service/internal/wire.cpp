@@ -199,6 +199,16 @@ void format_imf_fixdate(std::time_t t, char (&out)[29]) noexcept {
   *p++ = 'T';
 }
 
+}  // namespace
+
+std::string http_date(std::time_t t) {
+  char buf[29];
+  format_imf_fixdate(t, buf);
+  return std::string(buf, sizeof buf);
+}
+
+namespace {
+
 void append_number(std::string& out, std::size_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);

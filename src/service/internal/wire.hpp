@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <ctime>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,8 @@ std::string_view reason_phrase(int status) noexcept;
 // The current time as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"),
 // cached per thread and refreshed once a second.
 std::string_view http_date_now() noexcept;
+// A time as an IMF-fixdate (Last-Modified, Expires).
+std::string http_date(std::time_t t);
 
 // Whether a response with this status to this method carries no body
 // (HEAD, 1xx, 204, 304).
