@@ -15,5 +15,6 @@ Runner setup_passwd(CLI::App& sub, GlobalOptions& g);
 Runner setup_vid(CLI::App& sub, GlobalOptions& g);
 Runner setup_issue(CLI::App& sub, GlobalOptions& g);
 Runner setup_export(CLI::App& sub, GlobalOptions& g);
+Runner setup_copy(CLI::App& sub, GlobalOptions& g);
 
 }  // namespace dojang::cli

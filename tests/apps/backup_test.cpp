@@ -185,9 +185,11 @@ TEST_F(BackupTest, BadInputGivesOneLineExit3AndNoFolder) {
   EXPECT_TRUE(folders("B").empty());
   // Nothing left behind, not even a temporary folder.
   std::error_code ec;
-  if (fs::exists(tmp_ / "B", ec))
-    for (auto& e : fs::recursive_directory_iterator(tmp_ / "B"))
+  if (fs::exists(tmp_ / "B", ec)) {
+    for (auto& e : fs::recursive_directory_iterator(tmp_ / "B")) {
       EXPECT_FALSE(e.is_regular_file()) << e.path();
+    }
+  }
 }
 
 TEST_F(BackupTest, KmPairTravelsWithTheBackup) {
