@@ -173,7 +173,7 @@ Result<SecretString> parse_code(std::string_view typed) {
   for (char c : typed) {
     if (c >= '0' && c <= '9') {
       digits += c;
-    } else if (c != ' ' && c != '-' && c != '\t') {
+    } else if (c != ' ' && c != '-' && c != '\t' && c != '\n' && c != '\r') {
       secure_wipe(digits.data(), digits.size());
       return Error{Errc::usage, "the copy code has only digits (spaces and dashes are ignored)"};
     }
