@@ -2,6 +2,7 @@
 
 #include "dojang/pki/keyfile.hpp"
 #include "dojang/wallet/credential.hpp"
+#include "wallet/internal/add_once.hpp"
 #include "wallet/internal/fs.hpp"
 #include "wallet/internal/key_material.hpp"
 
@@ -83,7 +84,7 @@ Result<StoredCredential> import_backup(NpkiStore& store, ByteView pfx, const Sec
     DOJANG_ASSIGN(Bytes km_cert, contents.km->cert.der());
     km.emplace(std::move(km_cert), std::move(km_key));
   }
-  return store.add(sign_cert, sign_key, km, overwrite);
+  return internal::add_once(store, sign_cert, sign_key, km, overwrite);
 }
 
 bool is_backup_file(const std::filesystem::path& path) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "dojang/pki/keyfile.hpp"
+#include "wallet/internal/add_once.hpp"
 #include "wallet/internal/fs.hpp"
 #include "wallet/internal/http_client.hpp"
 #include "wallet/internal/pake.hpp"
@@ -281,7 +282,7 @@ Result<StoredCredential> store_bundle(NpkiStore& store, const CopyBundle& bundle
     if (!km_cert.matches(km_key->key))
       return Error{Errc::key_mismatch, "the copied kmPri.key does not belong to the copied kmCert.der"};
   }
-  return store.add(bundle.sign_cert, bundle.sign_key, bundle.km, overwrite);
+  return internal::add_once(store, bundle.sign_cert, bundle.sign_key, bundle.km, overwrite);
 }
 
 Status send_credential(const RelayEndpoint& relay, const StoredCredential& cred, const SecretString& code,

@@ -78,7 +78,8 @@ TEST_F(BackupTest, ExportThenImportIntoAnotherFolderKeepsTheVidAndSigns) {
   auto in = dojang("B", {"import", pfx("backup.pfx"), "--password-file", pw_});
   ASSERT_EQ(in.exit_code, 0) << in.out << in.err;
   ASSERT_EQ(folders("B").size(), 1u);
-  EXPECT_EQ(folders("B")[0].filename(), folder_.filename());
+  // The NPKI folder name real clients use: the subject, most specific RDN first.
+  EXPECT_EQ(folders("B")[0].filename(), "cn=홍길동()0012345678901234,ou=WOORI,ou=personal4IB,o=yessign,c=kr");
   EXPECT_EQ(read_bytes(folders("B")[0] / "signCert.der"), read_bytes(folder_ / "signCert.der"));
   expectWorks("B");
 }
@@ -132,7 +133,7 @@ TEST_F(BackupTest, ImportsPfxFilesMadeByOpensslModernAndLegacy) {
     auto list = dojang(npki, {"--json", "list"});
     auto j = nlohmann::json::parse(list.out, nullptr, false);
     ASSERT_EQ(j["certificates"].size(), 1u) << list.out;
-    EXPECT_EQ(j["certificates"][0]["serial"], "0x" + aes["serial_hex"]) << list.out;
+    EXPECT_EQ(j["certificates"][0]["certificate"]["serial"], "0x" + aes["serial_hex"]) << list.out;
     auto folder = folders(npki).at(0);
     // The stored key is an NPKI key file the openssl CLI did not write and our reader opens.
     auto show = dojang(npki, {"sign", "0x" + aes["serial_hex"], "--in", (dir / "signCert.der").string(),
@@ -145,10 +146,11 @@ TEST_F(BackupTest, ImportsPfxFilesMadeByOpensslModernAndLegacy) {
 TEST_F(BackupTest, ImportNeverOverwritesSilently) {
   ASSERT_EQ(dojang("A", {"export", "홍길동", "--out", pfx("b.pfx"), "--password-file", pw_}).exit_code, 0);
   auto again = dojang("A", {"import", pfx("b.pfx"), "--password-file", pw_});
-  expectOneLineError(again, 4, "already exists");
+  expectOneLineError(again, 4, "already in the wallet");
   EXPECT_NE(again.err.find("--replace"), std::string::npos);
   auto replaced = dojang("A", {"import", pfx("b.pfx"), "--password-file", pw_, "--replace"});
   EXPECT_EQ(replaced.exit_code, 0) << replaced.err;
+  EXPECT_EQ(folders("A").size(), 1u);  // replaced, not duplicated
   expectWorks("A");
   // export does not overwrite a file either
   auto clobber = dojang("A", {"export", "홍길동", "--out", pfx("b.pfx"), "--password-file", pw_});

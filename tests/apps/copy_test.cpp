@@ -20,6 +20,8 @@ namespace dojang::testing {
 namespace {
 
 constexpr char kOpenssl[] = "/usr/bin/openssl";
+// Where the wallet stores yessign-general: the NPKI folder name real clients use.
+constexpr char kFolder[] = "cn=홍길동()0012345678901234,ou=WOORI,ou=personal4IB,o=yessign,c=kr";
 
 class CopyTest : public ::testing::Test {
  protected:
@@ -116,7 +118,7 @@ TEST_F(CopyTest, CopiesBetweenTwoFoldersAndTheRelayNeverHoldsKeyOrCode) {
   EXPECT_NE(receiver_->out().find("Copied 홍길동"), std::string::npos) << receiver_->out();
 
   // The same files, byte for byte, in the other NPKI folder; VID and signing work there.
-  fs::path b = tmp_ / "B" / "yessign" / "USER" / folder_.filename();
+  fs::path b = tmp_ / "B" / "yessign" / "USER" / kFolder;
   EXPECT_EQ(read_bytes(b / "signCert.der"), read_bytes(folder_ / "signCert.der"));
   EXPECT_EQ(read_bytes(b / "signPri.key"), read_bytes(folder_ / "signPri.key"));
   expectVidAndSignature("B");
@@ -187,7 +189,7 @@ TEST_F(CopyTest, FiveWrongCodesLockTheSession) {
   auto right = send("A", "홍길동", code);
   EXPECT_EQ(right.exit_code, 4) << right.err;
   EXPECT_TRUE(fs::exists(tmp_ / "B") == false ||
-              !fs::exists(tmp_ / "B" / "yessign" / "USER" / folder_.filename()));
+              !fs::exists(tmp_ / "B" / "yessign" / "USER" / kFolder));
 }
 
 TEST_F(CopyTest, WrongPasswordOnTheReceiverStoresNothing) {
@@ -197,7 +199,7 @@ TEST_F(CopyTest, WrongPasswordOnTheReceiverStoresNothing) {
   EXPECT_EQ(sent.exit_code, 0) << sent.err;
   EXPECT_EQ(receiverExit(), 3) << receiver_->out();
   EXPECT_NE(receiver_->out().find("wrong password"), std::string::npos) << receiver_->out();
-  EXPECT_FALSE(fs::exists(tmp_ / "B" / "yessign" / "USER" / folder_.filename()));
+  EXPECT_FALSE(fs::exists(tmp_ / "B" / "yessign" / "USER" / kFolder));
 }
 
 }  // namespace
