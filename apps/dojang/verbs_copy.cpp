@@ -64,7 +64,7 @@ Runner setup_receive(CLI::App& sub, GlobalOptions& g) {
   return [&g, o] {
     auto receiver = wallet::CopyReceiver::open({o->server, o->ca_file, 30});
     if (!receiver.ok()) return fail(g, receiver.error());
-    const std::string digits((*receiver)->code().view());
+    std::string digits((*receiver)->code().view());
     std::ostream& screen = g.json ? std::cerr : std::cout;
     screen << "Copy code:  " << wallet::group_code(digits) << "\n";
     if (!o->no_qr) screen << qr_text("DOJANG-COPY:" + digits);
@@ -77,6 +77,7 @@ Runner setup_receive(CLI::App& sub, GlobalOptions& g) {
           o->code_out, ByteView(reinterpret_cast<const std::uint8_t*>(digits.data()), digits.size()));
       if (!st.ok()) return fail(g, st.error());
     }
+    secure_wipe(digits.data(), digits.size());  // the code stays only in the receiver
     auto bundle = (*receiver)->receive();
     if (!bundle.ok()) return fail(g, bundle.error());
     auto pw = read_secret({o->password_file, "Password of the copied certificate", "--password-file", false});
