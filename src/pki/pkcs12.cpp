@@ -227,11 +227,11 @@ Status read_bags(const STACK_OF(PKCS12_SAFEBAG) * bags, const SecretString& pass
       }
       case NID_certBag: {
         if (::PKCS12_SAFEBAG_get_bag_nid(bag) != NID_x509Certificate) break;  // SDSI certificates
-        X509* x = ::PKCS12_SAFEBAG_get1_cert(bag);
-        if (x == nullptr)
+        Ptr<X509> x = own(::PKCS12_SAFEBAG_get1_cert(bag));
+        if (!x)
           return Error{Errc::invalid_input, ".pfx file is damaged (" +
                                                 drain_errors("a certificate does not decode") + ")"};
-        found.certs.push_back(Certificate::adopt(x));
+        found.certs.push_back(Certificate::adopt(x.get()));
         break;
       }
       default:
