@@ -24,7 +24,9 @@ int main(int argc, char** argv) {
   const Verb verbs[] = {
       {"list", "list the certificates in the NPKI folder", setup_list},
       {"show", "show one certificate in detail", setup_show},
-      {"import", "copy an NPKI credential folder into the wallet", setup_import},
+      {"import", "bring an NPKI credential folder or a .pfx backup into the wallet", setup_import},
+      {"export", "back a certificate up as a PKCS#12 (.pfx) file", setup_export},
+      {"copy", "copy a certificate to or from another device with a one-time code", setup_copy},
       {"delete", "delete a certificate and its key from the wallet", setup_delete},
       {"sign", "sign a file (CMS SignedData or raw PKCS#1)", setup_sign},
       {"verify", "verify a signature", setup_verify},

@@ -14,5 +14,7 @@ Runner setup_verify(CLI::App& sub, GlobalOptions& g);
 Runner setup_passwd(CLI::App& sub, GlobalOptions& g);
 Runner setup_vid(CLI::App& sub, GlobalOptions& g);
 Runner setup_issue(CLI::App& sub, GlobalOptions& g);
+Runner setup_export(CLI::App& sub, GlobalOptions& g);
+Runner setup_copy(CLI::App& sub, GlobalOptions& g);
 
 }  // namespace dojang::cli

@@ -3,6 +3,7 @@
 
 #include "dojang/present.hpp"
 #include "dojang/verbs.hpp"
+#include "dojang/wallet/backup.hpp"
 #include "dojang/wallet/credential.hpp"
 #include "dojang/wallet/store.hpp"
 
@@ -87,22 +88,40 @@ Runner setup_import(CLI::App& sub, GlobalOptions& g) {
     bool overwrite = false;
   };
   auto o = std::make_shared<Opts>();
-  sub.add_option("PATH", o->path, "folder holding signCert.der and signPri.key")->required();
+  sub.add_option("PATH", o->path,
+                 "NPKI folder holding signCert.der and signPri.key, or a PKCS#12 backup (.pfx/.p12)")
+      ->required();
   sub.add_option("--password-file", o->password_file, "file holding the certificate password");
-  sub.add_flag("--no-check", o->no_check, "do not ask for the password to check the key");
-  sub.add_flag("--overwrite", o->overwrite, "replace a certificate already in the wallet");
+  sub.add_flag("--no-check", o->no_check,
+               "NPKI folder only: do not ask for the password to check the key");
+  sub.add_flag("--replace,--overwrite", o->overwrite, "replace a certificate already in the wallet");
   return [&g, o] {
+    const bool pfx = wallet::is_backup_file(o->path);
+    if (pfx && o->no_check)
+      return fail(g, {Errc::usage, "--no-check: a .pfx file cannot be read without its password"});
     std::optional<SecretString> password;
     if (!o->no_check) {
-      auto pw = read_secret({o->password_file, "Certificate password (to check the key)",
+      auto pw = read_secret({o->password_file,
+                             pfx ? "Certificate password (the .pfx password)"
+                                 : "Certificate password (to check the key)",
                              "--password-file", false});
       if (!pw.ok()) return fail(g, pw.error());
       password = std::move(pw).value();
     }
     auto store = open_store(g);
-    auto added = wallet::import_folder(store, o->path, password ? &*password : nullptr,
-                                       o->overwrite);
-    if (!added.ok()) return fail(g, added.error());
+    Result<wallet::StoredCredential> added = Error{Errc::crypto, "not run"};
+    if (pfx) {
+      auto data = read_file(o->path, 1u << 20);
+      if (!data.ok()) return fail(g, data.error());
+      added = wallet::import_backup(store, *data, *password, o->overwrite);
+    } else {
+      added = wallet::import_folder(store, o->path, password ? &*password : nullptr, o->overwrite);
+    }
+    if (!added.ok()) {
+      if (added.error().code == Errc::already_exists)
+        return fail(g, {Errc::already_exists, added.error().message + " (give --replace to replace it)"});
+      return fail(g, added.error());
+    }
     if (g.json) {
       auto j = to_json(*added, SystemClock::instance());
       j["ok"] = true;

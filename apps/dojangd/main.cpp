@@ -21,6 +21,8 @@
 #include "dojang/service/http_server.hpp"
 #include "dojang/service/revocation.hpp"
 #include "dojang/service/serve_config.hpp"
+#include "dojang/service/relay_api.hpp"
+#include "dojang/store/relay_store.hpp"
 
 namespace {
 
@@ -253,6 +255,10 @@ int main(int argc, char** argv) {
       service::RevocationWatcher watcher(**registry, **ocsp, crls, watch_opts);
       service::register_ocsp(router, **ocsp, (*d)->clock());
       service::register_crl(router, crls, (*d)->clock());
+      // Device copy relay under /api/v1/relay/ (ciphertext only, 5-minute sessions).
+      auto relay_store = store::RelayStore::open((*d)->database_handle());
+      if (!relay_store.ok()) return fail(relay_store.error());
+      service::register_relay_api(router, **relay_store, (*d)->clock());
       auto root_der = (*d)->ca().root_cert().der();
       auto issuing_der = (*d)->ca().issuing_cert().der();
       if (!root_der.ok() || !issuing_der.ok()) return fail({Errc::crypto, "cannot encode the CA certificates"});

@@ -10,6 +10,7 @@
 #include "dojang/pki/random.hpp"
 #include "pki/internal/ossl.hpp"
 #include "pki/internal/pbe.hpp"
+#include "pki/internal/pkcs8.hpp"
 
 namespace dojang::pki {
 
@@ -34,7 +35,8 @@ constexpr char kOidPbes2[] = "1.2.840.113549.1.5.13";
 constexpr char kOidPbkdf2[] = "1.2.840.113549.1.5.12";
 // PrivateKeyInfo attributes [0] holds
 //   Attribute { randomNum 1.2.410.200004.10.1.1.3, SET { BIT STRING } }
-constexpr char kOidRandomNum[] = "1.2.410.200004.10.1.1.3";
+using internal::kOidRandomNum;
+using internal::OpenedKey;
 
 constexpr std::uint64_t kDefaultSeedIterations = 2048;
 constexpr std::uint64_t kDefaultPbes2Iterations = 10000;
@@ -92,12 +94,7 @@ struct ParsedKeyFile {
   Bytes ciphertext;
 };
 
-std::string dotted(const ASN1_OBJECT* obj) {
-  char buf[128];
-  int n = ::OBJ_obj2txt(buf, sizeof buf, obj, 1);
-  if (n <= 0) return "?";
-  return std::string(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1));
-}
+std::string dotted(const ASN1_OBJECT* obj) { return internal::dotted_oid(obj); }
 
 bool oid_is(const ASN1_OBJECT* obj, const char* oid) {
   return dotted(obj) == oid;
@@ -276,51 +273,10 @@ class RandomNumWiper {
   explicit RandomNumWiper(PKCS8_PRIV_KEY_INFO* p8) : p8_(p8) {}
   RandomNumWiper(const RandomNumWiper&) = delete;
   RandomNumWiper& operator=(const RandomNumWiper&) = delete;
-  ~RandomNumWiper() {
-    const STACK_OF(X509_ATTRIBUTE)* attrs = ::PKCS8_pkey_get0_attrs(p8_);
-    for (int i = 0; i < sk_X509_ATTRIBUTE_num(attrs); ++i) {
-      X509_ATTRIBUTE* a = sk_X509_ATTRIBUTE_value(attrs, i);
-      if (oid_is(::X509_ATTRIBUTE_get0_object(a), kOidRandomNum)) wipe(a);
-    }
-  }
-  static void wipe(X509_ATTRIBUTE* attr) {
-    for (int j = 0; j < ::X509_ATTRIBUTE_count(attr); ++j) {
-      ASN1_TYPE* t = ::X509_ATTRIBUTE_get0_type(attr, j);
-      if (t != nullptr && t->type != V_ASN1_BOOLEAN && t->type != V_ASN1_NULL &&
-          t->type != V_ASN1_OBJECT && t->value.asn1_string != nullptr)
-        secure_wipe(t->value.asn1_string->data,
-                    static_cast<std::size_t>(t->value.asn1_string->length));
-    }
-  }
+  ~RandomNumWiper() { internal::wipe_random_num(::PKCS8_pkey_get0_attrs(p8_)); }
 
  private:
   PKCS8_PRIV_KEY_INFO* p8_;
-};
-
-// randomNum: exactly one attribute holding exactly one non-empty BIT STRING
-// without unused bits.
-Result<std::optional<SecretBytes>> random_num_of(const PKCS8_PRIV_KEY_INFO* p8) {
-  const Error malformed{Errc::invalid_input, "key file is damaged (malformed randomNum attribute)"};
-  const STACK_OF(X509_ATTRIBUTE)* attrs = ::PKCS8_pkey_get0_attrs(p8);
-  std::optional<SecretBytes> r;
-  for (int i = 0; i < sk_X509_ATTRIBUTE_num(attrs); ++i) {
-    X509_ATTRIBUTE* a = sk_X509_ATTRIBUTE_value(attrs, i);
-    if (!oid_is(::X509_ATTRIBUTE_get0_object(a), kOidRandomNum)) continue;
-    if (r.has_value() || ::X509_ATTRIBUTE_count(a) != 1) return malformed;
-    const ASN1_TYPE* t = ::X509_ATTRIBUTE_get0_type(a, 0);
-    if (t == nullptr || t->type != V_ASN1_BIT_STRING) return malformed;
-    const ASN1_BIT_STRING* bits = t->value.bit_string;
-    if (bits->length <= 0) return malformed;
-    if ((bits->flags & ASN1_STRING_FLAG_BITS_LEFT) != 0 && (bits->flags & 0x07) != 0)
-      return malformed;
-    r.emplace(view_of(bits));
-  }
-  return r;
-}
-
-struct OpenedKey {
-  PrivateKey key;
-  std::optional<SecretBytes> random_num;
 };
 
 // Turns the decrypted bytes into a key. Garbage (what a wrong password gives)
@@ -375,7 +331,7 @@ bool consistent(EVP_PKEY* pkey) {
   return rc == 1 || rc == -2;
 }
 
-Result<OpenedKey> open_private_key_info(const SecretBytes& plain) {
+Result<OpenedKey> open_decrypted(const SecretBytes& plain) {
   const unsigned char* p = plain.data();
   Ptr<PKCS8_PRIV_KEY_INFO> p8 =
       own(::d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(plain.size())));
@@ -386,23 +342,12 @@ Result<OpenedKey> open_private_key_info(const SecretBytes& plain) {
   RandomNumWiper wiper(p8.get());
   if (p != plain.data() + plain.size())
     return Error{Errc::invalid_input, "key file is damaged (bytes after the private key)"};
-  Ptr<EVP_PKEY> pkey = own(::EVP_PKCS82PKEY_ex(p8.get(), libctx(), nullptr));
-  if (!pkey) {
-    clear_errors();
-    return Error{Errc::invalid_input, "key file is damaged (the private key does not decode)"};
-  }
-  if (!consistent(pkey.get())) {
-    clear_errors();
-    return Error{Errc::invalid_input, "key file is damaged (the private key is inconsistent)"};
-  }
-  clear_errors();
-  DOJANG_ASSIGN(std::optional<SecretBytes> r, random_num_of(p8.get()));
-  return OpenedKey{PrivateKey::adopt(pkey.get()), std::move(r)};
+  return internal::open_private_key_info(p8.get(), "key file");
 }
 
 Result<OpenedKey> decrypt_with(const char* cipher, ByteView key, ByteView iv, ByteView ciphertext) {
   DOJANG_ASSIGN(SecretBytes plain, internal::cbc_decrypt(cipher, key, iv, ciphertext));
-  return open_private_key_info(plain);
+  return open_decrypted(plain);
 }
 
 // seedCBCWithSHA1: DK = PBKDF1-SHA1(password, salt, c); key = DK[0..16];
@@ -447,37 +392,10 @@ Result<OpenedKey> decrypt_parsed(ParsedKeyFile& f, const SecretString& password)
   return Error{Errc::crypto, "unknown key file scheme"};
 }
 
-// Builds the unencrypted PrivateKeyInfo, with R as its randomNum attribute.
+// The unencrypted PrivateKeyInfo DER, with R as its randomNum attribute.
 Result<SecretBytes> private_key_info(const PrivateKey& key, const SecretBytes* random_num) {
-  Ptr<PKCS8_PRIV_KEY_INFO> p8 = own(::EVP_PKEY2PKCS8(key.native()));
-  if (!p8) return Error{Errc::crypto, drain_errors("EVP_PKEY2PKCS8")};
+  DOJANG_ASSIGN(Ptr<PKCS8_PRIV_KEY_INFO> p8, internal::make_private_key_info(key, random_num));
   RandomNumWiper wiper(p8.get());
-  if (random_num != nullptr) {
-    Ptr<ASN1_OBJECT> oid = own(::OBJ_txt2obj(kOidRandomNum, 1));
-    if (!oid) return Error{Errc::crypto, drain_errors("OBJ_txt2obj")};
-    Ptr<ASN1_STRING> bits = own(::ASN1_BIT_STRING_new());
-    if (!bits) return Error{Errc::crypto, drain_errors("ASN1_BIT_STRING_new")};
-    struct Wipe {
-      ASN1_STRING* s;
-      ~Wipe() { secure_wipe(s->data, static_cast<std::size_t>(s->length)); }
-    } wipe_bits{bits.get()};
-    DOJANG_TRY(
-        check(::ASN1_BIT_STRING_set(bits.get(), const_cast<std::uint8_t*>(random_num->data()),
-                                    static_cast<int>(random_num->size())),
-              "ASN1_BIT_STRING_set"));
-    // R is a whole number of bytes: say "0 unused bits" explicitly, or the
-    // encoder would drop R's trailing zero bits.
-    bits->flags &= ~0x07L;
-    bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
-    Ptr<X509_ATTRIBUTE> attr =
-        own(::X509_ATTRIBUTE_create_by_OBJ(nullptr, oid.get(), V_ASN1_BIT_STRING, bits.get(), -1));
-    if (!attr) return Error{Errc::crypto, drain_errors("X509_ATTRIBUTE_create_by_OBJ")};
-    struct WipeAttr {
-      X509_ATTRIBUTE* a;
-      ~WipeAttr() { RandomNumWiper::wipe(a); }
-    } wipe_attr{attr.get()};
-    DOJANG_TRY(check(::PKCS8_pkey_add1_attr(p8.get(), attr.get()), "PKCS8_pkey_add1_attr"));
-  }
   unsigned char* out = nullptr;
   int len = ::i2d_PKCS8_PRIV_KEY_INFO(p8.get(), &out);
   if (len <= 0) return Error{Errc::crypto, drain_errors("encoding PrivateKeyInfo")};
@@ -543,6 +461,113 @@ Result<Bytes> encrypt_pbes2(const SecretBytes& plain, const SecretString& passwo
 }
 
 }  // namespace
+
+namespace internal {
+
+std::string dotted_oid(const ASN1_OBJECT* obj) {
+  char buf[128];
+  int n = ::OBJ_obj2txt(buf, sizeof buf, obj, 1);
+  if (n <= 0) return "?";
+  return std::string(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1));
+}
+
+Result<std::optional<SecretBytes>> find_random_num(const STACK_OF(X509_ATTRIBUTE) * attrs,
+                                                   std::string_view what) {
+  const Error malformed{Errc::invalid_input,
+                        std::string(what) + " is damaged (malformed randomNum attribute)"};
+  std::optional<SecretBytes> r;
+  for (int i = 0; i < sk_X509_ATTRIBUTE_num(attrs); ++i) {
+    X509_ATTRIBUTE* a = sk_X509_ATTRIBUTE_value(attrs, i);
+    if (!oid_is(::X509_ATTRIBUTE_get0_object(a), kOidRandomNum)) continue;
+    if (r.has_value() || ::X509_ATTRIBUTE_count(a) != 1) return malformed;
+    const ASN1_TYPE* t = ::X509_ATTRIBUTE_get0_type(a, 0);
+    if (t == nullptr || t->type != V_ASN1_BIT_STRING) return malformed;
+    const ASN1_BIT_STRING* bits = t->value.bit_string;
+    if (bits->length <= 0) return malformed;
+    if ((bits->flags & ASN1_STRING_FLAG_BITS_LEFT) != 0 && (bits->flags & 0x07) != 0)
+      return malformed;
+    r.emplace(view_of(bits));
+  }
+  return r;
+}
+
+void wipe_random_num(const STACK_OF(X509_ATTRIBUTE) * attrs) noexcept {
+  for (int i = 0; i < sk_X509_ATTRIBUTE_num(attrs); ++i) {
+    X509_ATTRIBUTE* a = sk_X509_ATTRIBUTE_value(attrs, i);
+    if (!oid_is(::X509_ATTRIBUTE_get0_object(a), kOidRandomNum)) continue;
+    for (int j = 0; j < ::X509_ATTRIBUTE_count(a); ++j) {
+      ASN1_TYPE* t = ::X509_ATTRIBUTE_get0_type(a, j);
+      if (t != nullptr && t->type != V_ASN1_BOOLEAN && t->type != V_ASN1_NULL &&
+          t->type != V_ASN1_OBJECT && t->value.asn1_string != nullptr)
+        secure_wipe(t->value.asn1_string->data,
+                    static_cast<std::size_t>(t->value.asn1_string->length));
+    }
+  }
+}
+
+void mark_whole_bytes(ASN1_STRING* bits) noexcept {
+  bits->flags &= ~0x07L;
+  bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+}
+
+Result<Ptr<PKCS8_PRIV_KEY_INFO>> make_private_key_info(const PrivateKey& key,
+                                                       const SecretBytes* random_num) {
+  Ptr<PKCS8_PRIV_KEY_INFO> p8 = own(::EVP_PKEY2PKCS8(key.native()));
+  if (!p8) return Error{Errc::crypto, drain_errors("EVP_PKEY2PKCS8")};
+  if (random_num == nullptr) return p8;
+  Ptr<ASN1_OBJECT> oid = own(::OBJ_txt2obj(kOidRandomNum, 1));
+  if (!oid) return Error{Errc::crypto, drain_errors("OBJ_txt2obj")};
+  Ptr<ASN1_STRING> bits = own(::ASN1_BIT_STRING_new());
+  if (!bits) return Error{Errc::crypto, drain_errors("ASN1_BIT_STRING_new")};
+  struct Wipe {
+    ASN1_STRING* s;
+    ~Wipe() { secure_wipe(s->data, static_cast<std::size_t>(s->length)); }
+  } wipe_bits{bits.get()};
+  DOJANG_TRY(check(::ASN1_BIT_STRING_set(bits.get(), const_cast<std::uint8_t*>(random_num->data()),
+                                         static_cast<int>(random_num->size())),
+                   "ASN1_BIT_STRING_set"));
+  // R is a whole number of bytes: say "0 unused bits" explicitly, or the
+  // encoder would drop R's trailing zero bits.
+  mark_whole_bytes(bits.get());
+  Ptr<X509_ATTRIBUTE> attr =
+      own(::X509_ATTRIBUTE_create_by_OBJ(nullptr, oid.get(), V_ASN1_BIT_STRING, bits.get(), -1));
+  if (!attr) return Error{Errc::crypto, drain_errors("X509_ATTRIBUTE_create_by_OBJ")};
+  struct WipeAttr {
+    X509_ATTRIBUTE* a;
+    ~WipeAttr() {
+      for (int j = 0; j < ::X509_ATTRIBUTE_count(a); ++j) {
+        ASN1_TYPE* t = ::X509_ATTRIBUTE_get0_type(a, j);
+        if (t != nullptr && t->type == V_ASN1_BIT_STRING)
+          secure_wipe(t->value.bit_string->data,
+                      static_cast<std::size_t>(t->value.bit_string->length));
+      }
+    }
+  } wipe_attr{attr.get()};
+  Status added = check(::PKCS8_pkey_add1_attr(p8.get(), attr.get()), "PKCS8_pkey_add1_attr");
+  if (!added.ok()) {
+    wipe_random_num(::PKCS8_pkey_get0_attrs(p8.get()));
+    return std::move(added).error();
+  }
+  return p8;
+}
+
+Result<OpenedKey> open_private_key_info(const PKCS8_PRIV_KEY_INFO* p8, std::string_view what) {
+  const std::string damaged = std::string(what) + " is damaged";
+  Ptr<EVP_PKEY> pkey = own(::EVP_PKCS82PKEY_ex(p8, libctx(), nullptr));
+  if (!pkey) {
+    clear_errors();
+    return Error{Errc::invalid_input, damaged + " (the private key does not decode)"};
+  }
+  if (!consistent(pkey.get())) {
+    clear_errors();
+    return Error{Errc::invalid_input, damaged + " (the private key is inconsistent)"};
+  }
+  clear_errors();
+  DOJANG_ASSIGN(std::optional<SecretBytes> r, find_random_num(::PKCS8_pkey_get0_attrs(p8), what));
+  return OpenedKey{PrivateKey::adopt(pkey.get()), std::move(r)};
+}
+
+}  // namespace internal
 
 const char* key_file_scheme_name(KeyFileScheme scheme) noexcept {
   switch (scheme) {

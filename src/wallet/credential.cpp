@@ -1,7 +1,5 @@
 #include "dojang/wallet/credential.hpp"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -9,6 +7,7 @@
 #include <sstream>
 
 #include "dojang/pki/vid.hpp"
+#include "wallet/internal/key_material.hpp"
 
 namespace dojang::wallet {
 
@@ -87,19 +86,6 @@ std::optional<fs::path> find_ci(const fs::path& folder, std::string_view name) {
   return std::nullopt;
 }
 
-Status same_key_material(const pki::DecryptedKey& a, const pki::DecryptedKey& b) {
-  DOJANG_ASSIGN(auto da, a.key.to_pkcs8_der());
-  DOJANG_ASSIGN(auto db, b.key.to_pkcs8_der());
-  bool same_key = da.size() == db.size() && CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
-  bool same_r = a.random_num.has_value() == b.random_num.has_value() &&
-                (!a.random_num || (a.random_num->size() == b.random_num->size() &&
-                                   CRYPTO_memcmp(a.random_num->data(), b.random_num->data(),
-                                                 a.random_num->size()) == 0));
-  if (!same_key || !same_r)
-    return Error{Errc::crypto, "re-encrypted key file does not decrypt to the same key and R"};
-  return {};
-}
-
 }  // namespace
 
 Result<UnlockedCredential> unlock(const StoredCredential& cred, const SecretString& password,
@@ -162,7 +148,8 @@ Status change_password(const StoredCredential& cred, const SecretString& old_pas
 
   // The new bytes must give back exactly the same key and R before they replace anything.
   DOJANG_ASSIGN(pki::DecryptedKey check, pki::decrypt_key_file(new_file, new_password));
-  DOJANG_TRY(same_key_material(unlocked.key, check));
+  DOJANG_TRY(internal::same_key_material(unlocked.key.key, unlocked.key.random_num, check.key,
+                                         check.random_num, "re-encrypted key file"));
   if (!unlocked.cert.matches(check.key))
     return Error{Errc::crypto, "re-encrypted key no longer matches the certificate"};
 

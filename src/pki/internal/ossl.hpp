@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/pkcs12.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -116,6 +117,26 @@ struct Free<OSSL_CMP_PKISI> {
 template <>
 struct Free<X509_REQ> {
   void operator()(X509_REQ* p) const noexcept { X509_REQ_free(p); }
+};
+
+// PKCS#12 (pki/pkcs12).
+template <>
+struct Free<PKCS12> {
+  void operator()(PKCS12* p) const noexcept { PKCS12_free(p); }
+};
+template <>
+struct Free<PKCS12_SAFEBAG> {
+  void operator()(PKCS12_SAFEBAG* p) const noexcept { PKCS12_SAFEBAG_free(p); }
+};
+template <>
+struct Free<STACK_OF(PKCS12_SAFEBAG)> {
+  void operator()(STACK_OF(PKCS12_SAFEBAG) * p) const noexcept {
+    sk_PKCS12_SAFEBAG_pop_free(p, PKCS12_SAFEBAG_free);
+  }
+};
+template <>
+struct Free<STACK_OF(PKCS7)> {
+  void operator()(STACK_OF(PKCS7) * p) const noexcept { sk_PKCS7_pop_free(p, PKCS7_free); }
 };
 
 template <class T>
