@@ -1,14 +1,14 @@
 #include "dojang/wallet/bank_client.hpp"
 
+#include "wallet/internal/http.hpp"
+
 #include <arpa/inet.h>
-#include <curl/curl.h>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <mutex>
 
 namespace dojang::wallet {
 
@@ -16,60 +16,10 @@ namespace {
 
 using nlohmann::json;
 
-// Every curl handle is owned through one deleter.
-template <class T>
-struct CurlFree;
-template <>
-struct CurlFree<CURL> {
-  void operator()(CURL* p) const noexcept { ::curl_easy_cleanup(p); }
-};
-template <>
-struct CurlFree<CURLU> {
-  void operator()(CURLU* p) const noexcept { ::curl_url_cleanup(p); }
-};
-template <>
-struct CurlFree<curl_slist> {
-  void operator()(curl_slist* p) const noexcept { ::curl_slist_free_all(p); }
-};
-template <>
-struct CurlFree<char> {
-  void operator()(char* p) const noexcept { ::curl_free(p); }
-};
-template <class T>
-using CurlPtr = std::unique_ptr<T, CurlFree<T>>;
+using internal::CurlPtr;
+using internal::url_part;
 
 constexpr std::size_t kMaxResponse = 64 * 1024;
-
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { ::curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-// One URL part, or "" when absent.
-std::string url_part(CURLU* u, CURLUPart part) {
-  char* raw = nullptr;
-  if (::curl_url_get(u, part, &raw, 0) != CURLUE_OK) return {};
-  CurlPtr<char> owned(raw);
-  return raw != nullptr ? std::string(raw) : std::string();
-}
-
-// Bounded accumulation of the response body into a buffer reserved up front
-// (so a secret in the body is never left behind by a reallocation).
-struct Sink {
-  std::string* body;
-  bool too_large = false;
-};
-
-std::size_t on_data(char* data, std::size_t size, std::size_t n, void* arg) {
-  auto* sink = static_cast<Sink*>(arg);
-  std::size_t len = size * n;
-  if (sink->body->size() + len > kMaxResponse) {
-    sink->too_large = true;
-    return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
-  }
-  sink->body->append(data, len);
-  return len;
-}
 
 // Serialises an object and wipes the copies of its string values.
 SecretString dump_and_wipe(json& j) {
@@ -123,65 +73,25 @@ struct BankClient::Impl {
 
   // POSTs body to base + path; the reply body must be JSON.
   Result<Reply> post(std::string_view path, const SecretString& body, const SecretString* token) {
-    CurlPtr<CURL> h(::curl_easy_init());
-    if (!h) return Error{Errc::crypto, "cannot create an HTTP client handle"};
-    std::string url = base + std::string(path);
+    internal::HttpRequest req;
+    req.url = base + std::string(path);
+    req.post = true;
+    req.body = body.bytes();
+    req.ca_file = ca_file;
+    req.timeout_seconds = timeout;
+    req.max_response = kMaxResponse;
+    req.headers = {"Content-Type: application/json", "Accept: application/json"};
+    if (token != nullptr) req.headers.push_back("Authorization: Bearer " + std::string(token->view()));
     std::string response;
-    response.reserve(kMaxResponse);
-    SecretString keep(std::string{});  // wipes the response whatever happens
-    Sink sink{&response};
-    char errbuf[CURL_ERROR_SIZE] = {};
-
-    CurlPtr<curl_slist> headers;
-    auto add_header = [&](const std::string& line) {
-      curl_slist* next = ::curl_slist_append(headers.get(), line.c_str());
-      if (next != nullptr) {
-        (void)headers.release();
-        headers.reset(next);
-      }
-      return next != nullptr;
-    };
-    bool ok = add_header("Content-Type: application/json") && add_header("Accept: application/json");
-    if (token != nullptr) {
-      std::string auth = "Authorization: Bearer " + std::string(token->view());
-      ok = ok && add_header(auth);
-      secure_wipe(auth.data(), auth.size());
-    }
-    if (!ok) return Error{Errc::crypto, "out of memory building the HTTP request"};
-
-    CURL* c = h.get();
-    CURLcode rc = CURLE_OK;
-    auto set = [&](auto opt, auto value) {
-      if (rc == CURLE_OK) rc = ::curl_easy_setopt(c, opt, value);
-    };
-    set(CURLOPT_ERRORBUFFER, errbuf);
-    set(CURLOPT_URL, url.c_str());
-    set(CURLOPT_PROTOCOLS_STR, "http,https");
-    set(CURLOPT_FOLLOWLOCATION, 0L);
-    set(CURLOPT_NOSIGNAL, 1L);
-    set(CURLOPT_TIMEOUT, timeout);
-    set(CURLOPT_CONNECTTIMEOUT, timeout);
-    set(CURLOPT_SSL_VERIFYPEER, 1L);
-    set(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!ca_file.empty()) set(CURLOPT_CAINFO, ca_file.c_str());
-    set(CURLOPT_HTTPHEADER, headers.get());
-    set(CURLOPT_POST, 1L);
-    set(CURLOPT_POSTFIELDS, body.data());
-    set(CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    set(CURLOPT_WRITEFUNCTION, &on_data);
-    set(CURLOPT_WRITEDATA, &sink);
-    if (rc != CURLE_OK) return Error{Errc::crypto, std::string("HTTP client setup: ") + ::curl_easy_strerror(rc)};
-
-    rc = ::curl_easy_perform(c);
-    keep = SecretString(std::move(response));
-    if (rc != CURLE_OK) {
-      if (sink.too_large)
-        return Error{Errc::io, "the bank's answer is larger than " + std::to_string(kMaxResponse) + " bytes"};
-      std::string why = errbuf[0] != '\0' ? std::string(errbuf) : ::curl_easy_strerror(rc);
-      return Error{Errc::io, "cannot reach the bank at " + base + ": " + why};
+    auto result = internal::http_perform(req, response);
+    SecretString keep(std::move(response));  // wipes the response whatever happens
+    if (token != nullptr) secure_wipe(req.headers.back().data(), req.headers.back().size());
+    if (!result.ok()) {
+      if (result.error().code != Errc::io) return result.error();
+      return Error{Errc::io, "cannot reach the bank at " + base + ": " + result.error().message};
     }
     Reply reply;
-    ::curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
+    reply.status = result->status;
     reply.body = json::parse(keep.view(), nullptr, false);
     if (reply.status >= 200 && reply.status < 300) {
       if (reply.body.is_discarded() || !reply.body.is_object())
@@ -205,7 +115,7 @@ BankClient::BankClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 BankClient::~BankClient() = default;
 
 Result<std::unique_ptr<BankClient>> BankClient::create(const BankEndpoint& endpoint) {
-  global_init();
+  internal::curl_init();
   if (endpoint.timeout_seconds < 0) return Error{Errc::usage, "negative timeout"};
   CurlPtr<CURLU> u(::curl_url());
   if (!u) return Error{Errc::crypto, "cannot create a URL parser"};
