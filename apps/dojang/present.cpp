@@ -141,7 +141,6 @@ std::string verify_text(const pki::VerifyReport& r) {
   line("Chain:       ", r.chain);
   line("Validity:    ", r.validity);
   line("Revocation:  ", r.revocation);
-  for (const auto& a : r.revocation_info.attempts) out << "             tried: " << a << "\n";
   line("Purpose:     ", r.purpose);
   line("VID:         ", r.vid);
   if (r.chain.state == pki::CheckState::skipped && r.signature.state == pki::CheckState::passed &&
