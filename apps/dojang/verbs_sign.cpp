@@ -1,13 +1,10 @@
-// sign, verify
+// sign
 #include <iostream>
 
 #include "dojang/pki/signing.hpp"
-#include "dojang/pki/verify.hpp"
-#include "dojang/pki/vid.hpp"
 #include "dojang/present.hpp"
 #include "dojang/verbs.hpp"
 #include "dojang/wallet/credential.hpp"
-#include "dojang/wallet/http_fetcher.hpp"
 
 namespace dojang::cli {
 
@@ -65,141 +62,6 @@ Runner setup_sign(CLI::App& sub, GlobalOptions& g) {
                 << sig->size() << " bytes, " << o->format << ")\n";
     }
     return int{kOk};
-  };
-}
-
-namespace {
-
-// R for the VID check: the 20 raw bytes, or their 40 hex digits (one line).
-Result<SecretBytes> read_random_file(const std::string& path) {
-  DOJANG_ASSIGN(Bytes raw, read_file(path, 4096));
-  SecretBytes bytes(ByteView(raw.data(), raw.size()));
-  secure_wipe(raw.data(), raw.size());
-  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-  const bool is_hex = !text.empty() && text.size() % 2 == 0 &&
-                      text.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
-  if (is_hex && text.size() != bytes.size()) {
-    SecretBytes r(text.size() / 2);
-    auto nibble = [](char c) {
-      return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-    };
-    for (size_t i = 0; i < r.size(); ++i)
-      r.data()[i] = static_cast<std::uint8_t>(nibble(text[2 * i]) << 4 | nibble(text[2 * i + 1]));
-    return r;
-  }
-  if (bytes.empty()) return Error{Errc::usage, "--random-file " + path + " is empty"};
-  return bytes;
-}
-
-Result<std::vector<pki::Certificate>> read_certificates(const std::string& path) {
-  DOJANG_ASSIGN(Bytes raw, read_file(path));
-  auto certs = pki::certificates_from(raw);
-  if (!certs.ok()) return Error{certs.error().code, path + ": " + certs.error().message};
-  return certs;
-}
-
-}  // namespace
-
-Runner setup_verify(CLI::App& sub, GlobalOptions& g) {
-  struct Opts {
-    std::string in, content, cert, format = "cms", idn_file, random_file, purpose;
-    std::vector<std::string> trust, untrusted, crls;
-    bool offline = false;
-    long timeout = 10;
-  };
-  auto o = std::make_shared<Opts>();
-  sub.add_option("--in", o->in, "the signature (DER)")->required();
-  sub.add_option("--content", o->content, "the signed content (detached CMS, or raw signatures)");
-  sub.add_option("--format", o->format, "cms (default) or raw")->check(CLI::IsMember({"cms", "raw"}));
-  sub.add_option("--cert", o->cert, "signer certificate (DER or PEM) for raw signatures");
-  sub.add_option("--trust", o->trust, "trust anchor(s), PEM (enables chain and revocation checks)");
-  sub.add_option("--untrusted", o->untrusted, "intermediate CA certificates, PEM");
-  sub.add_option("--require-purpose", o->purpose,
-                 "general: only 범용; bank: 범용 or banking/insurance (용도제한)")
-      ->check(CLI::IsMember({"general", "bank"}));
-  sub.add_option("--idn-file", o->idn_file, "file holding the signer's IDN: check the VID");
-  sub.add_option("--random-file", o->random_file,
-                 "the signer's randomNum R (20 bytes, raw or hex) for the VID check");
-  sub.add_flag("--offline", o->offline, "no network: revocation from the --crl files only");
-  sub.add_option("--crl", o->crls, "CRL file(s), DER or PEM");
-  sub.add_option("--timeout", o->timeout, "seconds per OCSP/CRL request (default 10)");
-  return [&g, o] {
-    const Clock& clock = SystemClock::instance();
-    auto sig = read_file(o->in);
-    if (!sig.ok()) return fail(g, sig.error());
-    std::optional<Bytes> content;
-    if (!o->content.empty()) {
-      auto c = read_file(o->content);
-      if (!c.ok()) return fail(g, c.error());
-      content = std::move(c).value();
-    }
-    if (o->offline && o->trust.empty())
-      return fail(g, {Errc::usage, "--offline checks revocation, which needs --trust"});
-    if (!o->random_file.empty() && o->idn_file.empty())
-      return fail(g, {Errc::usage, "--random-file is for the VID check: give --idn-file too"});
-
-    pki::VerifyOptions opts;
-    for (const auto& path : o->trust) {
-      auto certs = read_certificates(path);
-      if (!certs.ok()) return fail(g, certs.error());
-      opts.trust.insert(opts.trust.end(), certs->begin(), certs->end());
-    }
-    for (const auto& path : o->untrusted) {
-      auto certs = read_certificates(path);
-      if (!certs.ok()) return fail(g, certs.error());
-      opts.untrusted.insert(opts.untrusted.end(), certs->begin(), certs->end());
-    }
-    for (const auto& path : o->crls) {
-      auto raw = read_file(path);
-      if (!raw.ok()) return fail(g, raw.error());
-      auto crl = pki::Crl::parse(*raw);
-      if (!crl.ok()) return fail(g, {crl.error().code, path + ": " + crl.error().message});
-      opts.crls.push_back(std::move(crl).value());
-    }
-    opts.revocation = o->offline ? pki::RevocationMode::offline : pki::RevocationMode::online;
-    wallet::FetcherOptions fetch_options;
-    fetch_options.timeout_seconds = o->timeout;
-    wallet::HttpFetcher fetcher(fetch_options);
-    if (!o->offline) opts.fetcher = &fetcher;
-    if (!o->purpose.empty()) {
-      auto p = pki::parse_required_purpose(o->purpose);
-      if (!p.ok()) return fail(g, p.error());
-      opts.purpose = *p;
-    }
-    if (!o->idn_file.empty()) {
-      auto idn = read_secret({o->idn_file, "IDN", "--idn-file", false});
-      if (!idn.ok()) return fail(g, idn.error());
-      auto digits = pki::normalize_idn(idn->view());
-      if (!digits.ok()) return fail(g, digits.error());
-      opts.idn = std::move(digits).value();
-    }
-    if (!o->random_file.empty()) {
-      auto r = read_random_file(o->random_file);
-      if (!r.ok()) return fail(g, r.error());
-      opts.random_num = std::move(r).value();
-    }
-
-    pki::VerifyReport report;
-    if (o->format == "raw") {
-      if (o->cert.empty() || !content)
-        return fail(g, {Errc::usage, "raw signatures need --cert and --content"});
-      auto certs = read_certificates(o->cert);
-      if (!certs.ok()) return fail(g, certs.error());
-      report = pki::verify_raw_signed(*sig, *content, certs->front(), opts, clock);
-    } else {
-      report = pki::verify_signed(*sig, content ? std::optional<ByteView>(*content) : std::nullopt,
-                                  opts, clock);
-      if (report.signature.state == pki::CheckState::failed && !content &&
-          report.signature.detail.find("detached") != std::string::npos)
-        return fail(g, {Errc::usage, report.signature.detail});
-    }
-    if (g.json) {
-      print_json(to_json(report, clock));
-    } else {
-      std::cout << verify_text(report);
-    }
-    return exit_code_for(report.verdict);
   };
 }
 

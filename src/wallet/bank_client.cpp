@@ -16,9 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-using internal::CurlPtr;
-using internal::url_part;
-
 constexpr std::size_t kMaxResponse = 64 * 1024;
 
 // Serialises an object and wipes the copies of its string values.
@@ -117,22 +114,9 @@ BankClient::~BankClient() = default;
 Result<std::unique_ptr<BankClient>> BankClient::create(const BankEndpoint& endpoint) {
   internal::curl_init();
   if (endpoint.timeout_seconds < 0) return Error{Errc::usage, "negative timeout"};
-  CurlPtr<CURLU> u(::curl_url());
-  if (!u) return Error{Errc::crypto, "cannot create a URL parser"};
-  if (::curl_url_set(u.get(), CURLUPART_URL, endpoint.url.c_str(), 0) != CURLUE_OK)
-    return Error{Errc::usage, "bad server URL \"" + endpoint.url + "\""};
-  std::string scheme = url_part(u.get(), CURLUPART_SCHEME);
-  std::string host = url_part(u.get(), CURLUPART_HOST);
-  if (scheme != "http" && scheme != "https")
-    return Error{Errc::usage, "the server URL must start with http:// or https://"};
-  if (!url_part(u.get(), CURLUPART_USER).empty() || !url_part(u.get(), CURLUPART_PASSWORD).empty() ||
-      !url_part(u.get(), CURLUPART_QUERY).empty() || !url_part(u.get(), CURLUPART_FRAGMENT).empty())
-    return Error{Errc::usage, "the server URL must not hold user info, a query or a fragment"};
-  if (scheme == "http" && !is_loopback_host(host))
-    return Error{Errc::usage, "plain http:// is only allowed to a loopback address; use https://"};
+  DOJANG_ASSIGN(std::string base, internal::checked_base_url(endpoint.url));
   auto impl = std::make_unique<Impl>();
-  impl->base = endpoint.url;
-  while (!impl->base.empty() && impl->base.back() == '/') impl->base.pop_back();
+  impl->base = std::move(base);
   impl->ca_file = endpoint.ca_file;
   impl->timeout = endpoint.timeout_seconds;
   return std::unique_ptr<BankClient>(new BankClient(std::move(impl)));

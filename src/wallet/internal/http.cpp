@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include "dojang/wallet/bank_client.hpp"
+
 namespace dojang::wallet::internal {
 
 namespace {
@@ -36,6 +38,25 @@ std::string url_part(CURLU* u, CURLUPart part) {
   if (::curl_url_get(u, part, &raw, 0) != CURLUE_OK) return {};
   CurlPtr<char> owned(raw);
   return raw != nullptr ? std::string(raw) : std::string();
+}
+
+Result<std::string> checked_base_url(const std::string& url) {
+  CurlPtr<CURLU> u(::curl_url());
+  if (!u) return Error{Errc::crypto, "cannot create a URL parser"};
+  if (::curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+    return Error{Errc::usage, "bad server URL \"" + url + "\""};
+  std::string scheme = url_part(u.get(), CURLUPART_SCHEME);
+  std::string host = url_part(u.get(), CURLUPART_HOST);
+  if (scheme != "http" && scheme != "https")
+    return Error{Errc::usage, "the server URL must start with http:// or https://"};
+  if (!url_part(u.get(), CURLUPART_USER).empty() || !url_part(u.get(), CURLUPART_PASSWORD).empty() ||
+      !url_part(u.get(), CURLUPART_QUERY).empty() || !url_part(u.get(), CURLUPART_FRAGMENT).empty())
+    return Error{Errc::usage, "the server URL must not hold user info, a query or a fragment"};
+  if (scheme == "http" && !is_loopback_host(host))
+    return Error{Errc::usage, "plain http:// is only allowed to a loopback address; use https://"};
+  std::string base = url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
 }
 
 Result<HttpReply> http_perform(const HttpRequest& request, std::string& body) {

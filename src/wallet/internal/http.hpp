@@ -42,6 +42,11 @@ void curl_init();
 // One URL part, or "" when absent.
 std::string url_part(CURLU* u, CURLUPart part);
 
+// Checks a server base URL: http or https, no user info, query or fragment,
+// plain http only to a loopback address. Returns it without trailing '/'.
+// Errors: usage.
+Result<std::string> checked_base_url(const std::string& url);
+
 struct HttpRequest {
   std::string url;
   bool post = false;
