@@ -150,9 +150,7 @@ Runner setup_verify(CLI::App& sub, GlobalOptions& g) {
     } else {
       report = pki::verify_signed(*sig, content ? std::optional<ByteView>(*content) : std::nullopt,
                                   opts, clock);
-      if (report.signature.state == pki::CheckState::failed && !content &&
-          report.signature.detail.find("detached") != std::string::npos)
-        return fail(g, {Errc::usage, report.signature.detail});
+      if (report.signature_error == Errc::usage) return fail(g, {Errc::usage, report.signature.detail});
     }
     if (g.json) {
       print_json(to_json(report, clock));

@@ -767,6 +767,7 @@ VerifyReport signature_failed(std::string format, const Error& e) {
   r.verdict = Verdict::invalid;
   r.signature.state = CheckState::failed;
   r.signature.detail = e.message;
+  r.signature_error = e.code;
   r.summary = e.message;
   for (Check* c : {&r.chain, &r.validity, &r.revocation, &r.purpose, &r.vid})
     c->detail = "not checked: the signature is not valid";

@@ -195,6 +195,9 @@ struct VerifyReport {
   std::vector<Certificate> path;  // leaf first, when the chain was built
   RevocationReport revocation_info;
   std::string random_source;  // "file", "cms-attribute" or "" (for the VID check)
+  // Why the signature could not be verified (usage: a detached signature
+  // without its content; invalid_input: not a SignedData; bad_signature).
+  std::optional<Errc> signature_error;
 };
 
 // Verifies a DER CMS SignedData (attached, or detached with content given)
