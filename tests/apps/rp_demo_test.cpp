@@ -15,12 +15,13 @@ class RpDemoTest : public ::testing::Test {
  protected:
   void SetUp() override {
     npki_ = tmp_ / "NPKI";
-    for (const char* c : {"yessign-general", "yessign-bank", "expired", "signgate-old"})
+    for (const char* c : {"yessign-general", "yessign-bank", "expired", "signgate-old", "signkorea-pbkdf2"})
       install_credential(npki_, c);
     make_crl();
   }
 
-  // The test CA's CRL with yessign-bank revoked (keyCompromise), by openssl ca.
+  // The test CA's CRL with yessign-bank revoked (keyCompromise) and
+  // signkorea-pbkdf2 suspended (certificateHold), by openssl ca.
   void make_crl() {
     auto db = tmp_ / "cadb";
     fs::create_directories(db);
@@ -31,17 +32,22 @@ class RpDemoTest : public ::testing::Test {
                                   "\ncertificate = " + data_path("pki/ca.pem").string() +
                                   "\nprivate_key = " + data_path("pki/ca.key.pem").string() +
                                   "\ndefault_md = sha256\ndefault_crl_days = 7\n");
-    auto pem = tmp_ / "bank.pem";
-    ASSERT_EQ(run({"/usr/bin/openssl", "x509", "-inform", "DER", "-in",
-                   data_path("pki/cred/yessign-bank/signCert.der").string(), "-out", pem.string()})
-                  .exit_code,
-              0);
     std::vector<std::string> env = {"OPENSSL_CONF=/dev/null"};
-    auto r = run({"/usr/bin/openssl", "ca", "-config", (db / "ca.cnf").string(), "-revoke",
-                  pem.string(), "-crl_reason", "keyCompromise"},
-                 {}, env);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = run({"/usr/bin/openssl", "ca", "-config", (db / "ca.cnf").string(), "-gencrl", "-out",
+    auto revoke = [&](const std::string& cred, std::vector<std::string> how) {
+      auto pem = tmp_ / (cred + ".pem");
+      ASSERT_EQ(run({"/usr/bin/openssl", "x509", "-inform", "DER", "-in",
+                     data_path("pki/cred/" + cred + "/signCert.der").string(), "-out", pem.string()})
+                    .exit_code,
+                0);
+      std::vector<std::string> argv = {"/usr/bin/openssl", "ca", "-config", (db / "ca.cnf").string(),
+                                       "-revoke", pem.string()};
+      argv.insert(argv.end(), how.begin(), how.end());
+      auto r = run(argv, {}, env);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    };
+    revoke("yessign-bank", {"-crl_reason", "keyCompromise"});
+    revoke("signkorea-pbkdf2", {"-crl_hold", "holdInstructionNone"});
+    auto r = run({"/usr/bin/openssl", "ca", "-config", (db / "ca.cnf").string(), "-gencrl", "-out",
              (tmp_ / "ca.crl").string()},
             {}, env);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -84,13 +90,14 @@ class RpDemoTest : public ::testing::Test {
   fs::path npki_;
 };
 
-TEST_F(RpDemoTest, AcceptsAValidSignatureAndRefusesRevokedAndExpiredOnes) {
+TEST_F(RpDemoTest, AcceptsAValidSignatureAndRefusesRevokedSuspendedAndExpiredOnes) {
   std::unique_ptr<Background> rp;
   auto url = serve(rp);
   expectExit(login(url, "yessign-general"), 0, "Logged in as 홍길동()");
   expectExit(login(url, "yessign-bank"), 4, "revoked since");
   expectExit(login(url, "yessign-bank"), 4, "keyCompromise");
   expectExit(login(url, "expired"), 4, "expired");
+  expectExit(login(url, "signkorea-pbkdf2"), 4, "suspended (certificateHold)");
 }
 
 TEST_F(RpDemoTest, RefusesTheWrongPersonByVid) {
