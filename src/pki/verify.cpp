@@ -491,7 +491,7 @@ class Pipeline {
       finish();
       return;
     }
-    validity(*info);
+    if (may_sign(signer)) validity(*info);
     const bool chained = chain(signer, carried);
     if (chained) {
       revocation(signer);
@@ -513,6 +513,17 @@ class Pipeline {
                        ? "the signature is valid; the chain and revocation were NOT checked (no --trust)"
                        : "the signature is valid and its certificate is trusted and not revoked";
     }
+  }
+
+  // keyUsage (RFC 5280 §4.2.1.3): a signature needs digitalSignature or
+  // nonRepudiation (a Korean signCert has both; a kmCert has neither).
+  bool may_sign(const Certificate& signer) {
+    if ((::X509_get_extension_flags(signer.native()) & EXFLAG_KUSAGE) == 0) return true;
+    const uint32_t ku = ::X509_get_key_usage(signer.native());
+    if ((ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) != 0) return true;
+    fail(r_.validity, Verdict::invalid,
+         "the certificate's keyUsage does not allow signatures (no digitalSignature or nonRepudiation)");
+    return false;
   }
 
   void validity(const CertificateInfo& info) {

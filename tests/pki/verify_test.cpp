@@ -480,6 +480,16 @@ TEST_F(VerifyTest, PipelineChainFailures) {
   expectVerdict(old2, Verdict::refused, "depth 1");
 }
 
+TEST_F(VerifyTest, PipelineRefusesAKeyManagementCertificate) {
+  OpensslFetcher f;
+  auto key = PrivateKey::from_pem(read_bytes(*g_pki / "users/km.key.pem"));
+  ASSERT_TRUE(key.ok());
+  Bytes data = {'x'};
+  auto r = verify_raw_signed(*sign_raw(*key, data), data, user("km"), online(f), clock_);
+  expectVerdict(r, Verdict::invalid, "keyUsage does not allow signatures");
+  EXPECT_EQ(r.validity.state, CheckState::failed);
+}
+
 TEST_F(VerifyTest, PipelinePurposePolicy) {
   OpensslFetcher f;
   auto o = online(f);

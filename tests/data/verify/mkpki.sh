@@ -20,6 +20,7 @@
 #       unknown   signed by the CA, never entered in its database (OCSP: unknown)
 #       oldca     leaf of oldca (valid now; its CA expired)
 #       foreign   leaf of otherroot
+#       km        key-management certificate (keyUsage keyEncipherment only)
 #   index.txt                the CA database (openssl ocsp -index)
 #   crl/full.crl             every revocation, no issuingDistributionPoint
 #   crl/p1.crl crl/p2.crl    partition CRLs (issuingDistributionPoint = their CDP)
@@ -150,9 +151,9 @@ ca_dir oldcadb "$OUT/oldca.pem" "$OUT/oldca.key.pem"
 ca_dir scratch "$OUT/ca.pem" "$OUT/ca.key.pem"
 issue ca "$OUT/ca.pem" "$OUT/ca.key.pem" ocsp "/C=KR/O=Dojang RP Test/CN=Dojang RP Test OCSP Responder" v3_ocsp 20200101000000Z 20400101000000Z
 
-# user NAME POLICY PARTITION START END [CADB CACERT CAKEY]
+# user NAME POLICY PARTITION START END [CADB CACERT CAKEY [KEYUSAGE]]
 user() {
-    local name=$1 policy=$2 part=$3 r vid
+    local name=$1 policy=$2 part=$3 r vid ku=${9:-digitalSignature, nonRepudiation}
     r=$(openssl rand -hex 20)
     cat >"$W/hc-$name.cnf" <<CNF
 asn1 = SEQUENCE:hc
@@ -165,7 +166,7 @@ CNF
     cat >"$W/ext-$name.cnf" <<CNF
 [usr]
 basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, nonRepudiation
+keyUsage = critical, $ku
 certificatePolicies = critical, @pol
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
@@ -206,6 +207,7 @@ user bank 1.2.410.200005.1.1.4 2 "$NOW_START" "$NOW_END"
 user expired 1.2.410.200005.1.1.1 1 20200101000000Z 20210101000000Z
 user unknown 1.2.410.200005.1.1.1 1 "$NOW_START" "$NOW_END" scratch "$OUT/ca.pem" "$OUT/ca.key.pem"
 user oldca 1.2.410.200005.1.1.1 1 "$NOW_START" "$NOW_END" oldcadb "$OUT/oldca.pem" "$OUT/oldca.key.pem"
+user km 1.2.410.200005.1.1.1 1 "$NOW_START" "$NOW_END" ca "$OUT/ca.pem" "$OUT/ca.key.pem" keyEncipherment
 ca_dir otherdb "$OUT/otherroot.pem" "$OUT/otherroot.key.pem"
 user foreign 1.2.410.200005.1.1.1 1 "$NOW_START" "$NOW_END" otherdb "$OUT/otherroot.pem" "$OUT/otherroot.key.pem"
 
