@@ -285,16 +285,16 @@ Result<Crl> Crl::parse(ByteView der_or_pem) {
     raw = ::PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr);
   }
   if (raw == nullptr) return Error{Errc::invalid_input, drain_errors("not a DER or PEM X.509 CRL")};
-  return Crl(std::shared_ptr<void>(raw, [](void* c) { ::X509_CRL_free(static_cast<X509_CRL*>(c)); }));
+  return Crl(std::shared_ptr<X509_CRL>(raw, ::X509_CRL_free));
 }
 
 std::string Crl::issuer() const {
-  return name_text(::X509_CRL_get_issuer(static_cast<const X509_CRL*>(c_.get())));
+  return name_text(::X509_CRL_get_issuer(c_.get()));
 }
 
 std::optional<std::string> Crl::partition_uri() const {
   Ptr<ISSUING_DIST_POINT> idp = own(static_cast<ISSUING_DIST_POINT*>(::X509_CRL_get_ext_d2i(
-      static_cast<X509_CRL*>(c_.get()), NID_issuing_distribution_point, nullptr, nullptr)));
+      c_.get(), NID_issuing_distribution_point, nullptr, nullptr)));
   internal::clear_errors();
   if (!idp || idp->distpoint == nullptr || idp->distpoint->type != 0) return std::nullopt;
   auto uris = uris_of(idp->distpoint->name.fullname);
@@ -305,7 +305,7 @@ std::optional<std::string> Crl::partition_uri() const {
 Result<RevocationStatus> check_crl(const Crl& crl, const Certificate& cert,
                                    const Certificate& issuer, const Clock& clock,
                                    std::chrono::seconds skew) {
-  auto* c = static_cast<X509_CRL*>(crl.native());
+  X509_CRL* c = crl.native();
   const X509_NAME* crl_issuer = ::X509_CRL_get_issuer(c);
   if (::X509_NAME_cmp(crl_issuer, ::X509_get_issuer_name(cert.native())) != 0)
     return Error{Errc::not_found, "the CRL is issued by " + name_text(crl_issuer) +

@@ -18,6 +18,8 @@
 #include "dojang/pki/result.hpp"
 #include "dojang/pki/secret.hpp"
 
+struct X509_crl_st;
+
 namespace dojang::pki {
 
 // Fetches revocation data over HTTP. Both return the body of a 2xx response;
@@ -104,11 +106,11 @@ class Crl {
   static Result<Crl> parse(ByteView der_or_pem);
   std::string issuer() const;                        // one-line name
   std::optional<std::string> partition_uri() const;  // issuingDistributionPoint fullName URI
-  void* native() const noexcept { return c_.get(); }
+  X509_crl_st* native() const noexcept { return c_.get(); }
 
  private:
-  explicit Crl(std::shared_ptr<void> c) : c_(std::move(c)) {}
-  std::shared_ptr<void> c_;
+  explicit Crl(std::shared_ptr<X509_crl_st> c) : c_(std::move(c)) {}
+  std::shared_ptr<X509_crl_st> c_;
 };
 
 // Checks cert against one CRL: issued by issuer (name and signature), current
