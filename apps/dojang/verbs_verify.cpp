@@ -27,9 +27,7 @@ Result<SecretBytes> read_random_file(const std::string& path) {
                       text.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
   if (is_hex && text.size() != bytes.size()) {
     SecretBytes r(text.size() / 2);
-    auto nibble = [](char c) {
-      return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-    };
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
     for (size_t i = 0; i < r.size(); ++i)
       r.data()[i] = static_cast<std::uint8_t>(nibble(text[2 * i]) << 4 | nibble(text[2 * i + 1]));
     return r;
@@ -104,7 +102,8 @@ Runner setup_verify(CLI::App& sub, GlobalOptions& g) {
   auto o = std::make_shared<Opts>();
   sub.add_option("--in", o->in, "the signature (DER)")->required();
   sub.add_option("--content", o->content, "the signed content (detached CMS, or raw signatures)");
-  sub.add_option("--format", o->format, "cms (default) or raw")->check(CLI::IsMember({"cms", "raw"}));
+  sub.add_option("--format", o->format, "cms (default) or raw")
+      ->check(CLI::IsMember({"cms", "raw"}));
   sub.add_option("--cert", o->cert, "signer certificate (DER or PEM) for raw signatures");
   add_policy_flags(sub, *o);
   sub.add_option("--idn-file", o->idn_file, "file holding the signer's IDN: check the VID");
@@ -150,7 +149,8 @@ Runner setup_verify(CLI::App& sub, GlobalOptions& g) {
     } else {
       report = pki::verify_signed(*sig, content ? std::optional<ByteView>(*content) : std::nullopt,
                                   opts, clock);
-      if (report.signature_error == Errc::usage) return fail(g, {Errc::usage, report.signature.detail});
+      if (report.signature_error == Errc::usage)
+        return fail(g, {Errc::usage, report.signature.detail});
     }
     if (g.json) {
       print_json(to_json(report, clock));
@@ -160,7 +160,6 @@ Runner setup_verify(CLI::App& sub, GlobalOptions& g) {
     return exit_code_for(report.verdict);
   };
 }
-
 
 Runner setup_rp_demo(CLI::App& sub, GlobalOptions& g) {
   struct Opts : PolicyFlags {

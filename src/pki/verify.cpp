@@ -80,8 +80,8 @@ Status check_freshness(const char* what, const ASN1_GENERALIZEDTIME* this_update
   if (!tu) return Error{Errc::invalid_input, std::string(what) + " has a malformed thisUpdate"};
   out.this_update = *tu;
   if (*tu > now + skew)
-    return Error{Errc::invalid_input,
-                 std::string(what) + " is not yet valid: thisUpdate " + time_text(*tu) + " is in the future"};
+    return Error{Errc::invalid_input, std::string(what) + " is not yet valid: thisUpdate " +
+                                          time_text(*tu) + " is in the future"};
   if (next_update != nullptr) {
     std::optional<TimePoint> nu = internal::time_of(next_update);
     if (!nu) return Error{Errc::invalid_input, std::string(what) + " has a malformed nextUpdate"};
@@ -141,10 +141,11 @@ Result<PathResult> validate_path(const Certificate& leaf, const std::vector<Cert
     int depth = ::X509_STORE_CTX_get_error_depth(ctx.get());
     X509* at_cert = ::X509_STORE_CTX_get_current_cert(ctx.get());
     std::string who = at_cert != nullptr ? name_text(::X509_get_subject_name(at_cert)) : "?";
-    std::string where = depth == 0 ? "the signer certificate" : "the CA certificate at depth " +
-                                                                    std::to_string(depth);
+    std::string where = depth == 0 ? "the signer certificate"
+                                   : "the CA certificate at depth " + std::to_string(depth);
     std::string msg = where + " (" + who + "): " + ::X509_verify_cert_error_string(err);
-    const bool time_error = err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID;
+    const bool time_error =
+        err == X509_V_ERR_CERT_HAS_EXPIRED || err == X509_V_ERR_CERT_NOT_YET_VALID;
     return Error{time_error ? Errc::policy : Errc::bad_signature, msg};
   }
   Ptr<STACK_OF(X509)> chain = own(::X509_STORE_CTX_get1_chain(ctx.get()));
@@ -160,9 +161,12 @@ Result<PathResult> validate_path(const Certificate& leaf, const std::vector<Cert
 
 const char* cert_status_name(CertStatus s) noexcept {
   switch (s) {
-    case CertStatus::good: return "good";
-    case CertStatus::revoked: return "revoked";
-    case CertStatus::unknown: return "unknown";
+    case CertStatus::good:
+      return "good";
+    case CertStatus::revoked:
+      return "revoked";
+    case CertStatus::unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -173,16 +177,26 @@ const char* cert_status_name(CertStatus s) noexcept {
 //   privilegeWithdrawn (9), aACompromise (10) }                  (RFC 5280 §5.3.1)
 const char* crl_reason_name(int code) noexcept {
   switch (code) {
-    case 1: return "keyCompromise";
-    case 2: return "cACompromise";
-    case 3: return "affiliationChanged";
-    case 4: return "superseded";
-    case 5: return "cessationOfOperation";
-    case 6: return "certificateHold";
-    case 8: return "removeFromCRL";
-    case 9: return "privilegeWithdrawn";
-    case 10: return "aACompromise";
-    default: return "unspecified";
+    case 1:
+      return "keyCompromise";
+    case 2:
+      return "cACompromise";
+    case 3:
+      return "affiliationChanged";
+    case 4:
+      return "superseded";
+    case 5:
+      return "cessationOfOperation";
+    case 6:
+      return "certificateHold";
+    case 8:
+      return "removeFromCRL";
+    case 9:
+      return "privilegeWithdrawn";
+    case 10:
+      return "aACompromise";
+    default:
+      return "unspecified";
   }
 }
 
@@ -197,9 +211,9 @@ Result<OcspRequest> make_ocsp_request(const Certificate& cert, const Certificate
   OcspRequest out;
   if (options.nonce) {
     DOJANG_ASSIGN(out.nonce, random_bytes(kNonceBytes));
-    DOJANG_TRY(check(::OCSP_request_add1_nonce(req.get(), out.nonce.data(),
-                                               static_cast<int>(out.nonce.size())),
-                     "OCSP_request_add1_nonce"));
+    DOJANG_TRY(check(
+        ::OCSP_request_add1_nonce(req.get(), out.nonce.data(), static_cast<int>(out.nonce.size())),
+        "OCSP_request_add1_nonce"));
   }
   DOJANG_ASSIGN(out.der, internal::to_der(req.get(), ::i2d_OCSP_REQUEST, "encoding OCSPRequest"));
   return out;
@@ -219,27 +233,31 @@ Result<RevocationStatus> check_ocsp_response(ByteView response_der, const OcspRe
   //   internalError (2), tryLater (3), sigRequired (5), unauthorized (6) }
   const int rs = ::OCSP_response_status(resp.get());
   if (rs != OCSP_RESPONSE_STATUS_SUCCESSFUL)
-    return Error{Errc::policy, std::string("the OCSP responder answered ") +
-                                   ::OCSP_response_status_str(rs)};
+    return Error{Errc::policy,
+                 std::string("the OCSP responder answered ") + ::OCSP_response_status_str(rs)};
   Ptr<OCSP_BASICRESP> basic = own(::OCSP_response_get1_basic(resp.get()));
-  if (!basic) return Error{Errc::invalid_input, drain_errors("the OCSP response is not a BasicOCSPResponse")};
+  if (!basic)
+    return Error{Errc::invalid_input, drain_errors("the OCSP response is not a BasicOCSPResponse")};
 
   const unsigned char* q = request.der.data();
-  Ptr<OCSP_REQUEST> req = own(::d2i_OCSP_REQUEST(nullptr, &q, static_cast<long>(request.der.size())));
+  Ptr<OCSP_REQUEST> req =
+      own(::d2i_OCSP_REQUEST(nullptr, &q, static_cast<long>(request.der.size())));
   if (!req) return Error{Errc::crypto, drain_errors("re-reading our OCSPRequest")};
   // 1: nonces equal; 2: neither has one; 3: only the response; -1: only the
   // request (a pre-signed RFC 5019 response: freshness decides); 0: different.
   if (::OCSP_check_nonce(req.get(), basic.get()) == 0)
-    return Error{Errc::invalid_input,
-                 "the OCSP response's nonce differs from the request's (replayed or for another request)"};
+    return Error{
+        Errc::invalid_input,
+        "the OCSP response's nonce differs from the request's (replayed or for another request)"};
 
   // The responder is the issuer itself or its delegate with id-kp-OCSPSigning
   // (RFC 6960 §4.2.2.2); OCSP_basic_verify checks both and the signer's path.
   DOJANG_ASSIGN(Ptr<X509_STORE> store, trust_store(trust, clock.now()));
   DOJANG_ASSIGN(Ptr<STACK_OF(X509)> certs, stack_of({issuer}));
   if (::OCSP_basic_verify(basic.get(), certs.get(), store.get(), 0) != 1)
-    return Error{Errc::bad_signature,
-                 drain_errors("the OCSP response is not signed by the CA or its authorised responder")};
+    return Error{
+        Errc::bad_signature,
+        drain_errors("the OCSP response is not signed by the CA or its authorised responder")};
 
   DOJANG_ASSIGN(Ptr<OCSP_CERTID> id, cert_id(cert, issuer));
   int status = 0;
@@ -256,13 +274,17 @@ Result<RevocationStatus> check_ocsp_response(ByteView response_der, const OcspRe
   DOJANG_TRY(check_freshness("the OCSP response", this_update, next_update, clock.now(),
                              options.skew, options.max_age, out));
   switch (status) {
-    case V_OCSP_CERTSTATUS_GOOD: out.status = CertStatus::good; break;
+    case V_OCSP_CERTSTATUS_GOOD:
+      out.status = CertStatus::good;
+      break;
     case V_OCSP_CERTSTATUS_REVOKED:
       out.status = CertStatus::revoked;
       out.revoked_at = internal::time_of(revoked_at);
       if (reason != OCSP_REVOKED_STATUS_NOSTATUS) out.reason = crl_reason_name(reason);
       break;
-    default: out.status = CertStatus::unknown; break;
+    default:
+      out.status = CertStatus::unknown;
+      break;
   }
   return out;
 }
@@ -293,8 +315,8 @@ std::string Crl::issuer() const {
 }
 
 std::optional<std::string> Crl::partition_uri() const {
-  Ptr<ISSUING_DIST_POINT> idp = own(static_cast<ISSUING_DIST_POINT*>(::X509_CRL_get_ext_d2i(
-      c_.get(), NID_issuing_distribution_point, nullptr, nullptr)));
+  Ptr<ISSUING_DIST_POINT> idp = own(static_cast<ISSUING_DIST_POINT*>(
+      ::X509_CRL_get_ext_d2i(c_.get(), NID_issuing_distribution_point, nullptr, nullptr)));
   internal::clear_errors();
   if (!idp || idp->distpoint == nullptr || idp->distpoint->type != 0) return std::nullopt;
   auto uris = uris_of(idp->distpoint->name.fullname);
@@ -340,19 +362,24 @@ Result<RevocationStatus> check_crl(const Crl& crl, const Certificate& cert,
   Ptr<ISSUING_DIST_POINT> idp = own(static_cast<ISSUING_DIST_POINT*>(
       ::X509_CRL_get_ext_d2i(c, NID_issuing_distribution_point, &crit, nullptr)));
   if (!idp && crit != -1)
-    return Error{Errc::invalid_input, drain_errors("the CRL's issuingDistributionPoint is malformed")};
+    return Error{Errc::invalid_input,
+                 drain_errors("the CRL's issuingDistributionPoint is malformed")};
   internal::clear_errors();
   if (idp) {
     const bool is_ca = ::X509_check_ca(cert.native()) > 0;
-    if (idp->onlyattr > 0) return Error{Errc::not_found, "the CRL covers only attribute certificates"};
-    if (idp->onlyuser > 0 && is_ca) return Error{Errc::not_found, "the CRL covers only end-entity certificates"};
-    if (idp->onlyCA > 0 && !is_ca) return Error{Errc::not_found, "the CRL covers only CA certificates"};
+    if (idp->onlyattr > 0)
+      return Error{Errc::not_found, "the CRL covers only attribute certificates"};
+    if (idp->onlyuser > 0 && is_ca)
+      return Error{Errc::not_found, "the CRL covers only end-entity certificates"};
+    if (idp->onlyCA > 0 && !is_ca)
+      return Error{Errc::not_found, "the CRL covers only CA certificates"};
     if (idp->onlysomereasons != nullptr)
       return Error{Errc::not_found, "the CRL covers only some revocation reasons (not supported)"};
     if (idp->indirectCRL > 0) return Error{Errc::not_found, "indirect CRLs are not supported"};
     if (idp->distpoint != nullptr) {
       if (idp->distpoint->type != 0)
-        return Error{Errc::not_found, "the CRL's partition is a name relative to the issuer (not supported)"};
+        return Error{Errc::not_found,
+                     "the CRL's partition is a name relative to the issuer (not supported)"};
       const GENERAL_NAMES* partition = idp->distpoint->name.fullname;
       Ptr<CRL_DIST_POINTS> dps = own(static_cast<CRL_DIST_POINTS*>(
           ::X509_get_ext_d2i(cert.native(), NID_crl_distribution_points, nullptr, nullptr)));
@@ -377,8 +404,8 @@ Result<RevocationStatus> check_crl(const Crl& crl, const Certificate& cert,
   }
 
   RevocationStatus out;
-  DOJANG_TRY(check_freshness("the CRL", ::X509_CRL_get0_lastUpdate(c), ::X509_CRL_get0_nextUpdate(c),
-                             clock.now(), skew, std::nullopt, out));
+  DOJANG_TRY(check_freshness("the CRL", ::X509_CRL_get0_lastUpdate(c),
+                             ::X509_CRL_get0_nextUpdate(c), clock.now(), skew, std::nullopt, out));
 
   X509_REVOKED* entry = nullptr;
   const int found = ::X509_CRL_get0_by_serial(c, &entry, ::X509_get0_serialNumber(cert.native()));
@@ -430,19 +457,26 @@ Result<RequiredPurpose> parse_required_purpose(std::string_view name) {
 
 const char* check_state_name(CheckState s) noexcept {
   switch (s) {
-    case CheckState::passed: return "ok";
-    case CheckState::failed: return "failed";
-    case CheckState::skipped: return "not_checked";
+    case CheckState::passed:
+      return "ok";
+    case CheckState::failed:
+      return "failed";
+    case CheckState::skipped:
+      return "not_checked";
   }
   return "not_checked";
 }
 
 const char* verdict_name(Verdict v) noexcept {
   switch (v) {
-    case Verdict::valid: return "valid";
-    case Verdict::invalid: return "invalid";
-    case Verdict::refused: return "refused";
-    case Verdict::unavailable: return "unavailable";
+    case Verdict::valid:
+      return "valid";
+    case Verdict::invalid:
+      return "invalid";
+    case Verdict::refused:
+      return "refused";
+    case Verdict::unavailable:
+      return "unavailable";
   }
   return "invalid";
 }
@@ -452,10 +486,14 @@ namespace {
 // How bad each outcome is: the worst one decides the verdict.
 int severity(Verdict v) {
   switch (v) {
-    case Verdict::valid: return 0;
-    case Verdict::unavailable: return 1;
-    case Verdict::refused: return 2;
-    case Verdict::invalid: return 3;
+    case Verdict::valid:
+      return 0;
+    case Verdict::unavailable:
+      return 1;
+    case Verdict::refused:
+      return 2;
+    case Verdict::invalid:
+      return 3;
   }
   return 3;
 }
@@ -487,7 +525,8 @@ class Pipeline {
     r_.signer = signer;
     auto info = signer.info();
     if (!info.ok()) {
-      fail(r_.validity, Verdict::invalid, "the signer certificate is malformed: " + info.error().message);
+      fail(r_.validity, Verdict::invalid,
+           "the signer certificate is malformed: " + info.error().message);
       finish();
       return;
     }
@@ -509,9 +548,10 @@ class Pipeline {
   void finish() {
     r_.verdict = worst_;
     if (worst_ == Verdict::valid) {
-      r_.summary = o_.trust.empty()
-                       ? "the signature is valid; the chain and revocation were NOT checked (no --trust)"
-                       : "the signature is valid and its certificate is trusted and not revoked";
+      r_.summary =
+          o_.trust.empty()
+              ? "the signature is valid; the chain and revocation were NOT checked (no --trust)"
+              : "the signature is valid and its certificate is trusted and not revoked";
     }
   }
 
@@ -522,29 +562,34 @@ class Pipeline {
     const uint32_t ku = ::X509_get_key_usage(signer.native());
     if ((ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) != 0) return true;
     fail(r_.validity, Verdict::invalid,
-         "the certificate's keyUsage does not allow signatures (no digitalSignature or nonRepudiation)");
+         "the certificate's keyUsage does not allow signatures (no digitalSignature or "
+         "nonRepudiation)");
     return false;
   }
 
   void validity(const CertificateInfo& info) {
     const std::string window = time_text(info.not_before) + " to " + time_text(info.not_after);
     if (now_ < info.not_before) {
-      fail(r_.validity, Verdict::refused, "the certificate is not valid yet (valid " + window + ")");
+      fail(r_.validity, Verdict::refused,
+           "the certificate is not valid yet (valid " + window + ")");
       return;
     }
     if (now_ > info.not_after) {
-      fail(r_.validity, Verdict::refused, "the certificate expired on " + time_text(info.not_after));
+      fail(r_.validity, Verdict::refused,
+           "the certificate expired on " + time_text(info.not_after));
       return;
     }
     if (r_.signing_time) {
       const TimePoint st = *r_.signing_time;
       if (st > now_ + o_.ocsp.skew) {
-        fail(r_.validity, Verdict::invalid, "the signingTime " + time_text(st) + " is in the future");
+        fail(r_.validity, Verdict::invalid,
+             "the signingTime " + time_text(st) + " is in the future");
         return;
       }
       if (st < info.not_before || st > info.not_after) {
-        fail(r_.validity, Verdict::refused, "the certificate was not valid at the signing time " +
-                                                time_text(st) + " (valid " + window + ")");
+        fail(r_.validity, Verdict::refused,
+             "the certificate was not valid at the signing time " + time_text(st) + " (valid " +
+                 window + ")");
         return;
       }
       pass(r_.validity, "valid " + window + ", at the signing time and now");
@@ -570,7 +615,8 @@ class Pipeline {
     }
     r_.path = path->chain;
     std::vector<std::string> names;
-    for (const Certificate& c : r_.path) names.push_back(name_text(::X509_get_subject_name(c.native())));
+    for (const Certificate& c : r_.path)
+      names.push_back(name_text(::X509_get_subject_name(c.native())));
     pass(r_.chain, "trusted: " + join(names, " <- "));
     return true;
   }
@@ -610,7 +656,8 @@ class Pipeline {
       case CertStatus::revoked: {
         std::string when = status->revoked_at ? " since " + time_text(*status->revoked_at) : "";
         if (status->reason == "certificateHold")
-          fail(r_.revocation, Verdict::refused, "suspended (certificateHold)" + when + " (" + from + ")");
+          fail(r_.revocation, Verdict::refused,
+               "suspended (certificateHold)" + when + " (" + from + ")");
         else
           fail(r_.revocation, Verdict::refused,
                "revoked" + when + (status->reason.empty() ? "" : ", reason " + status->reason) +
@@ -662,10 +709,12 @@ class Pipeline {
         return std::move(st).value();
       }
       (st.error().code == Errc::not_found ? not_covering : rep.attempts)
-          .push_back("CRL " + crl.partition_uri().value_or(crl.issuer()) + ": " + st.error().message);
+          .push_back("CRL " + crl.partition_uri().value_or(crl.issuer()) + ": " +
+                     st.error().message);
     }
     if (!o_.crls.empty() && offline && rep.attempts.empty())
-      rep.attempts.push_back("no CRL given covers the certificate (" + join(not_covering, "; ") + ")");
+      rep.attempts.push_back("no CRL given covers the certificate (" + join(not_covering, "; ") +
+                             ")");
     else if (offline && o_.crls.empty())
       rep.attempts.push_back("offline and no CRL given (--crl)");
     return std::nullopt;
@@ -727,7 +776,8 @@ class Pipeline {
         else
           fail(r_.purpose, Verdict::refused,
                "banking accepts general-purpose (범용) or banking/insurance (은행/보험용) "
-               "certificates; this one is " + what);
+               "certificates; this one is " +
+                   what);
         return;
     }
   }
@@ -762,7 +812,8 @@ class Pipeline {
       return;
     }
     pass(r_.vid, "the certificate belongs to the person with this IDN (R from " +
-                     std::string(r_.random_source == "file" ? "the given file" : "the signature") + ")");
+                     std::string(r_.random_source == "file" ? "the given file" : "the signature") +
+                     ")");
   }
 
   VerifyReport& r_;
@@ -797,10 +848,10 @@ VerifyReport verify_signed(ByteView cms_der, std::optional<ByteView> detached_co
   r.signed_attributes = v->signed_attributes;
   r.digest_algorithm = v->digest_algorithm;
   r.signing_time = v->signing_time;
-  r.signature = {CheckState::passed, std::string("CMS SignedData") +
-                                         (v->detached ? " (detached)" : "") +
-                                         (v->signed_attributes ? "" : " without signed attributes") +
-                                         ", " + v->digest_algorithm};
+  r.signature = {CheckState::passed,
+                 std::string("CMS SignedData") + (v->detached ? " (detached)" : "") +
+                     (v->signed_attributes ? "" : " without signed attributes") + ", " +
+                     v->digest_algorithm};
   Pipeline(r, options, clock).run(v->signer, v->certificates, v->random_num);
   return r;
 }

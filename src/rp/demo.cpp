@@ -8,8 +8,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdio>
-#include <thread>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "dojang/pki/random.hpp"
 #include "dojang/pki/signing.hpp"
@@ -39,10 +39,14 @@ std::string to_hex(ByteView b) {
 
 int status_for(pki::Verdict v) {
   switch (v) {
-    case pki::Verdict::valid: return 200;
-    case pki::Verdict::invalid: return 401;
-    case pki::Verdict::refused: return 403;
-    case pki::Verdict::unavailable: return 503;
+    case pki::Verdict::valid:
+      return 200;
+    case pki::Verdict::invalid:
+      return 401;
+    case pki::Verdict::refused:
+      return 403;
+    case pki::Verdict::unavailable:
+      return 503;
   }
   return 401;
 }
@@ -70,7 +74,8 @@ LoginOutcome LoginService::login(ByteView cms_der) {
   auto signed_data = pki::verify_cms(cms_der, std::nullopt);
   if (!signed_data.ok()) {
     const bool bad = signed_data.error().code == Errc::bad_signature;
-    return refuse(bad ? 401 : 400, "not a valid signature of a challenge: " + signed_data.error().message);
+    return refuse(bad ? 401 : 400,
+                  "not a valid signature of a challenge: " + signed_data.error().message);
   }
   std::string challenge(signed_data->content.begin(), signed_data->content.end());
   {
@@ -133,7 +138,8 @@ struct DemoServer::Impl {
     };
     if (req.target() == "/challenge" && req.method() == http::verb::get) {
       auto c = service.new_challenge();
-      if (!c.ok()) return reply(500, nlohmann::json{{"ok", false}, {"reason", c.error().message}}.dump());
+      if (!c.ok())
+        return reply(500, nlohmann::json{{"ok", false}, {"reason", c.error().message}}.dump());
       return reply(200, nlohmann::json{{"challenge", *c}}.dump());
     }
     if (req.target() == "/login" && req.method() == http::verb::post) {
@@ -177,16 +183,19 @@ struct DemoServer::Impl {
 DemoServer::DemoServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 DemoServer::~DemoServer() = default;
 
-Result<std::unique_ptr<DemoServer>> DemoServer::create(const std::string& listen, LoginService& service,
+Result<std::unique_ptr<DemoServer>> DemoServer::create(const std::string& listen,
+                                                       LoginService& service,
                                                        std::chrono::seconds io_timeout) {
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) return Error{Errc::usage, "--listen wants HOST:PORT"};
   std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   boost::system::error_code ec;
   auto addr = net::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
   if (ec || !addr.is_loopback())
-    return Error{Errc::usage, "the demo relying party listens on a loopback address only, not '" + host + "'"};
+    return Error{Errc::usage,
+                 "the demo relying party listens on a loopback address only, not '" + host + "'"};
   unsigned long port = 0;
   try {
     port = std::stoul(listen.substr(colon + 1));

@@ -23,7 +23,8 @@ Result<Bytes> HttpFetcher::fetch(const std::string& url, bool post, std::string_
   return Bytes(out.begin(), out.end());
 }
 
-Result<Bytes> HttpFetcher::post(const std::string& url, std::string_view content_type, ByteView body) {
+Result<Bytes> HttpFetcher::post(const std::string& url, std::string_view content_type,
+                                ByteView body) {
   return fetch(url, true, content_type, body, o_.max_ocsp_response);
 }
 

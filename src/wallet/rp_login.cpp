@@ -25,13 +25,14 @@ Result<json> exchange(const RpLoginOptions& o, const std::string& url, bool post
   auto reply = internal::http_perform(req, out);
   if (!reply.ok()) {
     if (reply.error().code != Errc::io) return reply.error();
-    return Error{Errc::io, "cannot reach the relying party at " + url + ": " + reply.error().message};
+    return Error{Errc::io,
+                 "cannot reach the relying party at " + url + ": " + reply.error().message};
   }
   status = reply->status;
   json j = json::parse(out, nullptr, false);
   if (j.is_discarded() || !j.is_object())
-    return Error{Errc::invalid_input, "the relying party's answer is not JSON (HTTP " +
-                                          std::to_string(status) + ")"};
+    return Error{Errc::invalid_input,
+                 "the relying party's answer is not JSON (HTTP " + std::to_string(status) + ")"};
   return j;
 }
 
@@ -51,25 +52,30 @@ Result<RpLoginResult> rp_login(const RpLoginOptions& o, const UnlockedCredential
   DOJANG_ASSIGN(json ch, exchange(o, base + "/challenge", false, {}, status));
   std::string challenge = string_field(ch, "challenge");
   if (status != 200 || challenge.empty())
-    return Error{Errc::invalid_input, "the relying party gave no challenge (HTTP " +
-                                          std::to_string(status) + ")"};
+    return Error{Errc::invalid_input,
+                 "the relying party gave no challenge (HTTP " + std::to_string(status) + ")"};
 
   pki::CmsSignOptions so;
   so.random_num = o.include_random ? &*cred.key.random_num : nullptr;
-  DOJANG_ASSIGN(Bytes sig, pki::sign_cms(cred.key.key, cred.cert,
-                                         ByteView(reinterpret_cast<const std::uint8_t*>(challenge.data()),
-                                                  challenge.size()),
-                                         so, clock));
+  DOJANG_ASSIGN(Bytes sig,
+                pki::sign_cms(cred.key.key, cred.cert,
+                              ByteView(reinterpret_cast<const std::uint8_t*>(challenge.data()),
+                                       challenge.size()),
+                              so, clock));
   DOJANG_ASSIGN(json verdict, exchange(o, base + "/login", true, sig, status));
   std::string reason = string_field(verdict, "reason");
   if (status == 200) return RpLoginResult{string_field(verdict, "user"), reason};
   if (reason.empty()) reason = "HTTP " + std::to_string(status);
   std::string message = "the relying party refused the login: " + reason;
   switch (status) {
-    case 401: return Error{Errc::bad_signature, message};
-    case 403: return Error{Errc::policy, message};
-    case 503: return Error{Errc::io, message};
-    default: return Error{Errc::invalid_input, message};
+    case 401:
+      return Error{Errc::bad_signature, message};
+    case 403:
+      return Error{Errc::policy, message};
+    case 503:
+      return Error{Errc::io, message};
+    default:
+      return Error{Errc::invalid_input, message};
   }
 }
 

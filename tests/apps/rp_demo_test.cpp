@@ -15,7 +15,8 @@ class RpDemoTest : public ::testing::Test {
  protected:
   void SetUp() override {
     npki_ = tmp_ / "NPKI";
-    for (const char* c : {"yessign-general", "yessign-bank", "expired", "signgate-old", "signkorea-pbkdf2"})
+    for (const char* c :
+         {"yessign-general", "yessign-bank", "expired", "signgate-old", "signkorea-pbkdf2"})
       install_credential(npki_, c);
     make_crl();
   }
@@ -27,20 +28,22 @@ class RpDemoTest : public ::testing::Test {
     fs::create_directories(db);
     write_text(db / "index.txt", "");
     write_text(db / "crlnumber", "01\n");
-    write_text(db / "ca.cnf", "[ca]\ndefault_ca = d\n[d]\ndatabase = " + (db / "index.txt").string() +
-                                  "\ncrlnumber = " + (db / "crlnumber").string() +
-                                  "\ncertificate = " + data_path("pki/ca.pem").string() +
-                                  "\nprivate_key = " + data_path("pki/ca.key.pem").string() +
-                                  "\ndefault_md = sha256\ndefault_crl_days = 7\n");
+    write_text(db / "ca.cnf",
+               "[ca]\ndefault_ca = d\n[d]\ndatabase = " + (db / "index.txt").string() +
+                   "\ncrlnumber = " + (db / "crlnumber").string() +
+                   "\ncertificate = " + data_path("pki/ca.pem").string() +
+                   "\nprivate_key = " + data_path("pki/ca.key.pem").string() +
+                   "\ndefault_md = sha256\ndefault_crl_days = 7\n");
     std::vector<std::string> env = {"OPENSSL_CONF=/dev/null"};
     auto revoke = [&](const std::string& cred, std::vector<std::string> how) {
       auto pem = tmp_ / (cred + ".pem");
-      ASSERT_EQ(run({"/usr/bin/openssl", "x509", "-inform", "DER", "-in",
-                     data_path("pki/cred/" + cred + "/signCert.der").string(), "-out", pem.string()})
-                    .exit_code,
-                0);
-      std::vector<std::string> argv = {"/usr/bin/openssl", "ca", "-config", (db / "ca.cnf").string(),
-                                       "-revoke", pem.string()};
+      ASSERT_EQ(
+          run({"/usr/bin/openssl", "x509", "-inform", "DER", "-in",
+               data_path("pki/cred/" + cred + "/signCert.der").string(), "-out", pem.string()})
+              .exit_code,
+          0);
+      std::vector<std::string> argv = {"/usr/bin/openssl",       "ca",      "-config",
+                                       (db / "ca.cnf").string(), "-revoke", pem.string()};
       argv.insert(argv.end(), how.begin(), how.end());
       auto r = run(argv, {}, env);
       ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -48,17 +51,25 @@ class RpDemoTest : public ::testing::Test {
     revoke("yessign-bank", {"-crl_reason", "keyCompromise"});
     revoke("signkorea-pbkdf2", {"-crl_hold", "holdInstructionNone"});
     auto r = run({"/usr/bin/openssl", "ca", "-config", (db / "ca.cnf").string(), "-gencrl", "-out",
-             (tmp_ / "ca.crl").string()},
-            {}, env);
+                  (tmp_ / "ca.crl").string()},
+                 {}, env);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
   // Starts the demo RP (offline revocation from our CRL); returns its URL.
   std::string serve(std::unique_ptr<Background>& bg, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {bin_path("dojang").string(), "rp-demo", "serve", "--listen",
-                                     "127.0.0.1:0", "--trust", data_path("pki/root.pem").string(),
-                                     "--untrusted", data_path("pki/ca.pem").string(), "--offline",
-                                     "--crl", (tmp_ / "ca.crl").string()};
+    std::vector<std::string> argv = {bin_path("dojang").string(),
+                                     "rp-demo",
+                                     "serve",
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--trust",
+                                     data_path("pki/root.pem").string(),
+                                     "--untrusted",
+                                     data_path("pki/ca.pem").string(),
+                                     "--offline",
+                                     "--crl",
+                                     (tmp_ / "ca.crl").string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     bg = std::make_unique<Background>(argv);
     std::string line = bg->wait_for_line("listening on");
@@ -71,12 +82,19 @@ class RpDemoTest : public ::testing::Test {
     return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
   }
 
-  RunResult login(const std::string& url, const std::string& cred, std::vector<std::string> extra = {}) {
+  RunResult login(const std::string& url, const std::string& cred,
+                  std::vector<std::string> extra = {}) {
     auto e = read_expected(data_path("pki/cred/" + cred + "/expected.txt"));
     auto pw = tmp_ / ("pw-" + cred);
     write_text(pw, e["password"] + "\n");
-    std::vector<std::string> argv = {bin_path("dojang").string(), "--npki-dir", npki_.string(), "login",
-                                     "0x" + e["serial_hex"], "--server", url, "--password-file",
+    std::vector<std::string> argv = {bin_path("dojang").string(),
+                                     "--npki-dir",
+                                     npki_.string(),
+                                     "login",
+                                     "0x" + e["serial_hex"],
+                                     "--server",
+                                     url,
+                                     "--password-file",
                                      pw.string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return run(argv);
@@ -125,8 +143,9 @@ TEST_F(RpDemoTest, ChallengesAreSingleUseAndTheApiAnswersJson) {
   auto in = tmp_ / "challenge";
   write_text(in, challenge);
   auto sig = tmp_ / "challenge.p7s";
-  ASSERT_EQ(run({bin_path("dojang").string(), "--npki-dir", npki_.string(), "sign", "0x" + e["serial_hex"],
-                 "--in", in.string(), "--out", sig.string(), "--password-file", pw.string()})
+  ASSERT_EQ(run({bin_path("dojang").string(), "--npki-dir", npki_.string(), "sign",
+                 "0x" + e["serial_hex"], "--in", in.string(), "--out", sig.string(),
+                 "--password-file", pw.string()})
                 .exit_code,
             0);
   auto der = read_bytes(sig);

@@ -94,7 +94,8 @@ class VerifyCliTest : public ::testing::Test {
   std::string path(const std::string& rel) { return (*g_pki / rel).string(); }
 
   RunResult dojang(std::vector<std::string> args) {
-    std::vector<std::string> argv = {bin_path("dojang").string(), "--npki-dir", (tmp_ / "NPKI").string()};
+    std::vector<std::string> argv = {bin_path("dojang").string(), "--npki-dir",
+                                     (tmp_ / "NPKI").string()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv);
   }
@@ -116,9 +117,9 @@ class VerifyCliTest : public ::testing::Test {
     write_text(in, content);
     auto out = tmp_ / (user + ".p7s");
     auto r = run({"/usr/bin/openssl", "cms", "-sign", "-binary", "-nodetach", "-md", "sha256",
-                  "-signer", path("users/" + user + ".pem"), "-inkey", path("users/" + user + ".key.pem"),
-                  "-certfile", path("ca.pem"), "-in", in.string(), "-outform", "DER", "-out",
-                  out.string()});
+                  "-signer", path("users/" + user + ".pem"), "-inkey",
+                  path("users/" + user + ".key.pem"), "-certfile", path("ca.pem"), "-in",
+                  in.string(), "-outform", "DER", "-out", out.string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return out.string();
   }
@@ -140,7 +141,8 @@ TEST_F(VerifyCliTest, OnlineOcspGoodRevokedSuspendedUnknown) {
   auto good = verify(sign("good"));
   expectExit(good, 0);
   expectOut(good, "Verdict:     VALID");
-  expectOut(good, "Revocation:  ok - not revoked (ocsp http://127.0.0.1:" + std::to_string(g_pki->ocsp_port));
+  expectOut(good, "Revocation:  ok - not revoked (ocsp http://127.0.0.1:" +
+                      std::to_string(g_pki->ocsp_port));
   expectOut(good, "Chain:       ok - trusted:");
 
   auto j = json_of(verify_json(sign("revoked")));
@@ -193,13 +195,15 @@ TEST_F(VerifyCliTest, OfflineWithGivenCrls) {
   expectOut(other, "no CRL given covers the certificate");
   // The full CRL covers every partition; both given: either may answer.
   expectExit(verify(sign("held"), {"--offline", "--crl", path("crl/full.crl")}), 4);
-  expectExit(verify(sign("bank"), {"--offline", "--crl", path("crl/p1.crl"), path("crl/p2.crl")}), 0);
+  expectExit(verify(sign("bank"), {"--offline", "--crl", path("crl/p1.crl"), path("crl/p2.crl")}),
+             0);
   auto expired = verify(sign("good"), {"--offline", "--crl", path("crl/expired.crl")});
   expectExit(expired, 5);
   expectOut(expired, "stale");
   // openssl verify agrees on the partition CRL.
-  auto ov = run({"/usr/bin/openssl", "verify", "-crl_check", "-CAfile", path("root.pem"), "-untrusted",
-                 path("ca.pem"), "-CRLfile", path("crl/p1.crl"), path("users/revoked.pem")});
+  auto ov =
+      run({"/usr/bin/openssl", "verify", "-crl_check", "-CAfile", path("root.pem"), "-untrusted",
+           path("ca.pem"), "-CRLfile", path("crl/p1.crl"), path("users/revoked.pem")});
   EXPECT_NE(ov.exit_code, 0);
   EXPECT_NE((ov.out + ov.err).find("revoked"), std::string::npos) << ov.out << ov.err;
   // Usage errors.
@@ -221,16 +225,20 @@ TEST_F(VerifyCliTest, PurposePolicy) {
 
 TEST_F(VerifyCliTest, VidMatchAndMismatch) {
   auto sig = sign("good");
-  auto r = verify(sig, {"--idn-file", path("users/good.idn"), "--random-file", path("users/good.random")});
+  auto r = verify(
+      sig, {"--idn-file", path("users/good.idn"), "--random-file", path("users/good.random")});
   expectExit(r, 0);
   expectOut(r, "VID:         ok - the certificate belongs to the person with this IDN");
   auto wrong_idn = tmp_ / "wrong.idn";
   write_text(wrong_idn, "900101-1234567\n");
-  auto mismatch = verify(sig, {"--idn-file", wrong_idn.string(), "--random-file", path("users/good.random")});
+  auto mismatch =
+      verify(sig, {"--idn-file", wrong_idn.string(), "--random-file", path("users/good.random")});
   expectExit(mismatch, 3);
   expectOut(mismatch, "VID mismatch");
   // The R of another certificate does not fit either.
-  expectExit(verify(sig, {"--idn-file", path("users/good.idn"), "--random-file", path("users/bank.random")}), 3);
+  expectExit(verify(sig, {"--idn-file", path("users/good.idn"), "--random-file",
+                          path("users/bank.random")}),
+             3);
   auto no_r = verify(sig, {"--idn-file", path("users/good.idn")});
   expectExit(no_r, 3);
   expectOut(no_r, "no randomNum R");
@@ -247,8 +255,8 @@ TEST_F(VerifyCliTest, ChainProblemsAndNoTrust) {
   auto data = tmp_ / "challenge";
   write_text(data, "raw challenge");
   auto raw = tmp_ / "raw.sig";
-  ASSERT_EQ(run({"/usr/bin/openssl", "dgst", "-sha256", "-sign", path("users/oldca.key.pem"), "-out",
-                 raw.string(), data.string()})
+  ASSERT_EQ(run({"/usr/bin/openssl", "dgst", "-sha256", "-sign", path("users/oldca.key.pem"),
+                 "-out", raw.string(), data.string()})
                 .exit_code,
             0);
   auto old = verify(raw.string(), {"--format", "raw", "--content", data.string(), "--cert",
@@ -278,8 +286,8 @@ TEST_F(VerifyCliTest, SignIncludeRandomLetsTheRelyingPartyCheckTheVid) {
   auto doc = tmp_ / "doc";
   write_text(doc, "이체 10,000원");
   auto sig = tmp_ / "doc.p7s";
-  expectExit(dojang({"sign", "길동", "--in", doc.string(), "--out", sig.string(), "--include-random",
-                     "--password-file", pw.string()}),
+  expectExit(dojang({"sign", "길동", "--in", doc.string(), "--out", sig.string(),
+                     "--include-random", "--password-file", pw.string()}),
              0);
   auto r = dojang({"--json", "verify", "--in", sig.string(), "--idn-file", idn.string()});
   expectExit(r, 0);
@@ -288,12 +296,12 @@ TEST_F(VerifyCliTest, SignIncludeRandomLetsTheRelyingPartyCheckTheVid) {
   EXPECT_EQ(j["vid_random_source"], "cms-attribute");
   // Without --include-random nothing carries R.
   auto plain = tmp_ / "plain.p7s";
-  expectExit(dojang({"sign", "길동", "--in", doc.string(), "--out", plain.string(), "--password-file",
-                     pw.string()}),
+  expectExit(dojang({"sign", "길동", "--in", doc.string(), "--out", plain.string(),
+                     "--password-file", pw.string()}),
              0);
   expectExit(dojang({"verify", "--in", plain.string(), "--idn-file", idn.string()}), 3);
-  expectExit(dojang({"sign", "길동", "--format", "raw", "--in", doc.string(), "--out", plain.string(),
-                     "--include-random", "--password-file", pw.string()}),
+  expectExit(dojang({"sign", "길동", "--format", "raw", "--in", doc.string(), "--out",
+                     plain.string(), "--include-random", "--password-file", pw.string()}),
              2);
 }
 

@@ -83,9 +83,15 @@ class OpensslFetcher final : public Fetcher {
     if (replay) return *replay;
     TempDir t;
     write_bytes(t / "req.der", Bytes(body.begin(), body.end()));
-    std::vector<std::string> args = {"ocsp", "-index", (*g_pki / "index.txt").string(), "-CA",
-                                     (*g_pki / "ca.pem").string(), "-reqin", (t / "req.der").string(),
-                                     "-respout", (t / "resp.der").string()};
+    std::vector<std::string> args = {"ocsp",
+                                     "-index",
+                                     (*g_pki / "index.txt").string(),
+                                     "-CA",
+                                     (*g_pki / "ca.pem").string(),
+                                     "-reqin",
+                                     (t / "req.der").string(),
+                                     "-respout",
+                                     (t / "resp.der").string()};
     args.insert(args.end(), rsigner.begin(), rsigner.end());
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = openssl(args);
@@ -124,12 +130,16 @@ class VerifyTest : public ::testing::Test {
                      std::vector<std::string> extra = {}) {
     TempDir t;
     dojang::testing::write_text(t / "in", content);
-    std::vector<std::string> args = {"cms", "-sign", "-binary", "-nodetach", "-md", "sha256",
-                                     "-signer", (*g_pki / ("users/" + name + ".pem")).string(),
-                                     "-inkey", (*g_pki / ("users/" + name + ".key.pem")).string(),
-                                     "-certfile", (*g_pki / "ca.pem").string(), "-in",
-                                     (t / "in").string(), "-outform", "DER", "-out",
-                                     (t / "sig").string()};
+    std::vector<std::string> args = {
+        "cms",       "-sign",
+        "-binary",   "-nodetach",
+        "-md",       "sha256",
+        "-signer",   (*g_pki / ("users/" + name + ".pem")).string(),
+        "-inkey",    (*g_pki / ("users/" + name + ".key.pem")).string(),
+        "-certfile", (*g_pki / "ca.pem").string(),
+        "-in",       (t / "in").string(),
+        "-outform",  "DER",
+        "-out",      (t / "sig").string()};
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = openssl(args);
     EXPECT_EQ(r.exit_code, 0) << describe(r);
@@ -190,7 +200,8 @@ TEST_F(VerifyTest, PathFollowsTheClock) {
   auto in2020 = std::chrono::system_clock::from_time_t(1593561600);  // 2020-07-01
   EXPECT_TRUE(validate_path(user("expired"), trust(), {cert("ca")}, in2020).ok());
   // and the good one was not valid yet.
-  expectError(validate_path(user("good"), trust(), {cert("ca")}, in2020), Errc::policy, "not yet valid");
+  expectError(validate_path(user("good"), trust(), {cert("ca")}, in2020), Errc::policy,
+              "not yet valid");
 }
 
 // ---- OCSP ----
@@ -248,7 +259,8 @@ TEST_F(VerifyTest, OcspRevokedHeldAndUnknown) {
 
 TEST_F(VerifyTest, OcspFromAnUntrustedResponderIsRefused) {
   OpensslFetcher f;
-  f.rsigner = {"-rsigner", (*g_pki / "rogue.pem").string(), "-rkey", (*g_pki / "rogue.key.pem").string()};
+  f.rsigner = {"-rsigner", (*g_pki / "rogue.pem").string(), "-rkey",
+               (*g_pki / "rogue.key.pem").string()};
   auto req = make_ocsp_request(user("revoked"), cert("ca"));
   expectError(check_ocsp_response(*f.post("u", "application/ocsp-request", req->der), *req,
                                   user("revoked"), cert("ca"), trust(), clock_),
@@ -347,8 +359,9 @@ TEST_F(VerifyTest, CrlRevokedGoodAndHeld) {
 
 TEST_F(VerifyTest, CrlOfAnotherPartitionDoesNotCover) {
   auto p2 = load_crl(*g_pki / "crl/p2.crl");
-  expectError(check_crl(p2, user("revoked"), cert("ca"), clock_), Errc::not_found,
-              "the CRL covers partition " + crl_url(2) + ", the certificate belongs to " + crl_url(1));
+  expectError(
+      check_crl(p2, user("revoked"), cert("ca"), clock_), Errc::not_found,
+      "the CRL covers partition " + crl_url(2) + ", the certificate belongs to " + crl_url(1));
   // The full CRL (no issuingDistributionPoint) covers every partition.
   auto full = load_crl(*g_pki / "crl/full.crl");
   EXPECT_EQ(check_crl(full, user("revoked"), cert("ca"), clock_)->status, CertStatus::revoked);
@@ -423,7 +436,8 @@ TEST_F(VerifyTest, PipelineFallsBackToTheCdpCrlWhenOcspFails) {
   EXPECT_NE(r.revocation_info.attempts[0].find("connection refused"), std::string::npos);
   // A bad OCSP answer (rogue responder) also falls back.
   OpensslFetcher g;
-  g.rsigner = {"-rsigner", (*g_pki / "rogue.pem").string(), "-rkey", (*g_pki / "rogue.key.pem").string()};
+  g.rsigner = {"-rsigner", (*g_pki / "rogue.pem").string(), "-rkey",
+               (*g_pki / "rogue.key.pem").string()};
   g.crls[crl_url(1)] = *g_pki / "crl/p1.crl";
   auto ok = verify_signed(openssl_sign("good", "x"), std::nullopt, online(g), clock_);
   expectVerdict(ok, Verdict::valid);
@@ -474,9 +488,9 @@ TEST_F(VerifyTest, PipelineChainFailures) {
   // Expired intermediate (given with untrusted): refused.
   auto o = online(f);
   o.untrusted = {cert("oldca")};
-  auto old2 = verify_raw_signed(*sign_raw(*PrivateKey::from_pem(read_bytes(*g_pki / "users/oldca.key.pem")),
-                                          Bytes{'x'}),
-                                Bytes{'x'}, user("oldca"), o, clock_);
+  auto old2 = verify_raw_signed(
+      *sign_raw(*PrivateKey::from_pem(read_bytes(*g_pki / "users/oldca.key.pem")), Bytes{'x'}),
+      Bytes{'x'}, user("oldca"), o, clock_);
   expectVerdict(old2, Verdict::refused, "depth 1");
 }
 
@@ -540,9 +554,11 @@ TEST_F(VerifyTest, PipelineVidWithRFromFileOrFromTheSignature) {
   auto printed = openssl({"cms", "-cmsout", "-print", "-inform", "DER", "-in", (t / "s").string()});
   EXPECT_NE(printed.out.find("1.2.410.200004.10.1.1.3"), std::string::npos) << printed.out;
   EXPECT_NE(printed.out.find("unsignedAttrs"), std::string::npos);
-  dojang::testing::write_text(t / "bundle.pem", read_text(*g_pki / "root.pem") + read_text(*g_pki / "ca.pem"));
-  auto v = openssl({"cms", "-verify", "-binary", "-inform", "DER", "-in", (t / "s").string(),
-                    "-CAfile", (t / "bundle.pem").string(), "-purpose", "any", "-out", "/dev/null"});
+  dojang::testing::write_text(t / "bundle.pem",
+                              read_text(*g_pki / "root.pem") + read_text(*g_pki / "ca.pem"));
+  auto v =
+      openssl({"cms", "-verify", "-binary", "-inform", "DER", "-in", (t / "s").string(), "-CAfile",
+               (t / "bundle.pem").string(), "-purpose", "any", "-out", "/dev/null"});
   EXPECT_EQ(v.exit_code, 0) << describe(v);
 }
 

@@ -60,8 +60,8 @@ const char* cert_status_name(CertStatus s) noexcept;  // "good", "revoked", "unk
 struct RevocationStatus {
   CertStatus status = CertStatus::good;
   std::optional<TimePoint> revoked_at;
-  std::string reason;          // RFC 5280 CRLReason name ("keyCompromise", "certificateHold"), "" if none
-  TimePoint this_update{};     // of the OCSP single response or the CRL
+  std::string reason;  // RFC 5280 CRLReason name ("keyCompromise", "certificateHold"), "" if none
+  TimePoint this_update{};  // of the OCSP single response or the CRL
   std::optional<TimePoint> next_update;
 };
 
@@ -69,9 +69,9 @@ struct RevocationStatus {
 const char* crl_reason_name(int code) noexcept;
 
 struct OcspOptions {
-  bool nonce = true;                           // send a nonce (and require it back unless absent)
-  std::chrono::seconds skew{300};              // tolerated clock difference
-  std::chrono::seconds max_age{3600};          // for responses without nextUpdate
+  bool nonce = true;                   // send a nonce (and require it back unless absent)
+  std::chrono::seconds skew{300};      // tolerated clock difference
+  std::chrono::seconds max_age{3600};  // for responses without nextUpdate
 };
 
 // A DER OCSPRequest for cert (CertID with SHA-1, RFC 5019), with a fresh
@@ -151,11 +151,11 @@ struct VerifyOptions {
   std::vector<Certificate> trust;      // empty: chain and revocation are not checked
   std::vector<Certificate> untrusted;  // extra intermediates (besides the CMS certificates)
   RevocationMode revocation = RevocationMode::online;
-  std::vector<Crl> crls;               // given CRLs (the only source offline)
-  Fetcher* fetcher = nullptr;          // online: required
+  std::vector<Crl> crls;       // given CRLs (the only source offline)
+  Fetcher* fetcher = nullptr;  // online: required
   RequiredPurpose purpose = RequiredPurpose::any;
-  std::optional<SecretString> idn;          // 13 digits: check the VID
-  std::optional<SecretBytes> random_num;    // R given by the caller; else from the CMS
+  std::optional<SecretString> idn;        // 13 digits: check the VID
+  std::optional<SecretBytes> random_num;  // R given by the caller; else from the CMS
   OcspOptions ocsp;
 };
 

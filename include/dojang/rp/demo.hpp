@@ -31,8 +31,8 @@ struct DemoConfig {
   pki::RequiredPurpose purpose = pki::RequiredPurpose::any;
   pki::RevocationMode revocation = pki::RevocationMode::online;
   std::vector<pki::Crl> crls;
-  pki::Fetcher* fetcher = nullptr;           // online revocation checking
-  std::optional<SecretString> account_idn;   // only this person may log in (VID check)
+  pki::Fetcher* fetcher = nullptr;          // online revocation checking
+  std::optional<SecretString> account_idn;  // only this person may log in (VID check)
   std::chrono::seconds challenge_ttl{120};
 };
 
@@ -65,8 +65,9 @@ class DemoServer {
  public:
   // listen is "127.0.0.1:PORT" (PORT 0: any free port). Errors: usage (not a
   // loopback address), io (cannot bind).
-  static Result<std::unique_ptr<DemoServer>> create(const std::string& listen, LoginService& service,
-                                                    std::chrono::seconds io_timeout = std::chrono::seconds{10});
+  static Result<std::unique_ptr<DemoServer>> create(
+      const std::string& listen, LoginService& service,
+      std::chrono::seconds io_timeout = std::chrono::seconds{10});
   ~DemoServer();
   std::uint16_t port() const noexcept;
   // Serves requests, one connection at a time, until the process ends.

@@ -10,10 +10,10 @@
 namespace dojang::wallet {
 
 struct FetcherOptions {
-  long timeout_seconds = 10;                 // per request
+  long timeout_seconds = 10;  // per request
   std::size_t max_ocsp_response = 64 * 1024;
-  std::size_t max_crl = 16u << 20;           // a full CRL of a large CA is megabytes
-  std::string ca_file;                       // for https URLs; empty = the system's bundle
+  std::size_t max_crl = 16u << 20;  // a full CRL of a large CA is megabytes
+  std::string ca_file;              // for https URLs; empty = the system's bundle
 };
 
 // pki::Fetcher over libcurl. http:// and https:// URLs only (OCSP and CRL
@@ -27,8 +27,8 @@ class HttpFetcher final : public pki::Fetcher {
   Result<Bytes> get(const std::string& url) override;
 
  private:
-  Result<Bytes> fetch(const std::string& url, bool post, std::string_view content_type, ByteView body,
-                      std::size_t max);
+  Result<Bytes> fetch(const std::string& url, bool post, std::string_view content_type,
+                      ByteView body, std::size_t max);
   FetcherOptions o_;
 };
 

@@ -49,7 +49,8 @@ Result<std::string> checked_base_url(const std::string& url) {
   std::string host = url_part(u.get(), CURLUPART_HOST);
   if (scheme != "http" && scheme != "https")
     return Error{Errc::usage, "the server URL must start with http:// or https://"};
-  if (!url_part(u.get(), CURLUPART_USER).empty() || !url_part(u.get(), CURLUPART_PASSWORD).empty() ||
+  if (!url_part(u.get(), CURLUPART_USER).empty() ||
+      !url_part(u.get(), CURLUPART_PASSWORD).empty() ||
       !url_part(u.get(), CURLUPART_QUERY).empty() || !url_part(u.get(), CURLUPART_FRAGMENT).empty())
     return Error{Errc::usage, "the server URL must not hold user info, a query or a fragment"};
   if (scheme == "http" && !is_loopback_host(host))
@@ -95,7 +96,8 @@ Result<HttpReply> http_perform(const HttpRequest& request, std::string& body) {
   if (request.post) {
     static const char empty = 0;
     set(CURLOPT_POST, 1L);
-    set(CURLOPT_POSTFIELDS, request.body.empty() ? &empty : reinterpret_cast<const char*>(request.body.data()));
+    set(CURLOPT_POSTFIELDS,
+        request.body.empty() ? &empty : reinterpret_cast<const char*>(request.body.data()));
     set(CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
   } else {
     set(CURLOPT_HTTPGET, 1L);
@@ -108,7 +110,8 @@ Result<HttpReply> http_perform(const HttpRequest& request, std::string& body) {
   rc = ::curl_easy_perform(c);
   if (rc != CURLE_OK) {
     if (sink.too_large)
-      return Error{Errc::io, "the answer is larger than " + std::to_string(request.max_response) + " bytes"};
+      return Error{Errc::io,
+                   "the answer is larger than " + std::to_string(request.max_response) + " bytes"};
     return Error{Errc::io, errbuf[0] != '\0' ? std::string(errbuf) : ::curl_easy_strerror(rc)};
   }
   HttpReply reply;
