@@ -1,6 +1,10 @@
 #include "dojang/present.hpp"
 
+#include <cctype>
 #include <ctime>
+#include <sstream>
+
+#include "dojang/cli.hpp"
 
 namespace dojang::cli {
 
@@ -94,6 +98,101 @@ nlohmann::json to_json(const wallet::StoredCredential& cred, const Clock& clock)
   j["broken"] = nullptr;
   if (cred.info && cred.cert) j["certificate"] = to_json(*cred.info, *cred.cert, clock);
   j["km"] = cred.km_cert_path.has_value();
+  return j;
+}
+
+int exit_code_for(pki::Verdict v) noexcept {
+  switch (v) {
+    case pki::Verdict::valid: return kOk;
+    case pki::Verdict::invalid: return kInvalid;
+    case pki::Verdict::refused: return kRefused;
+    case pki::Verdict::unavailable: return kIoFailure;
+  }
+  return kInvalid;
+}
+
+namespace {
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+nlohmann::json check_json(const pki::Check& c) {
+  return {{"status", pki::check_state_name(c.state)}, {"detail", c.detail}};
+}
+
+}  // namespace
+
+std::string verify_text(const pki::VerifyReport& r) {
+  std::ostringstream out;
+  out << "Verdict:     " << upper(pki::verdict_name(r.verdict)) << ": " << r.summary << "\n";
+  auto line = [&out](const char* label, const pki::Check& c) {
+    out << label << pki::check_state_name(c.state) << " - " << c.detail << "\n";
+  };
+  line("Signature:   ", r.signature);
+  if (r.signer) {
+    auto info = r.signer->info();
+    if (info.ok())
+      out << "Signer:      " << info->cn << " (serial 0x" << info->serial_hex << ", "
+          << purpose_text(*info) << ")\n";
+  }
+  if (r.signing_time) out << "Signed:      " << format_time(*r.signing_time) << "\n";
+  line("Chain:       ", r.chain);
+  line("Validity:    ", r.validity);
+  line("Revocation:  ", r.revocation);
+  line("Purpose:     ", r.purpose);
+  line("VID:         ", r.vid);
+  if (r.chain.state == pki::CheckState::skipped && r.signature.state == pki::CheckState::passed &&
+      r.chain.detail.find("--trust") != std::string::npos)
+    out << "Not checked here: certificate chain and revocation (give --trust ROOT.pem).\n";
+  return out.str();
+}
+
+nlohmann::json to_json(const pki::VerifyReport& r, const Clock& clock) {
+  nlohmann::json j{{"ok", r.verdict == pki::Verdict::valid},
+                   {"verdict", pki::verdict_name(r.verdict)},
+                   {"reason", r.summary},
+                   {"format", r.format},
+                   {"detached", r.detached},
+                   {"signed_attributes", r.signed_attributes},
+                   {"digest", r.digest_algorithm}};
+  j["signing_time"] = r.signing_time ? nlohmann::json(format_time(*r.signing_time)) : nlohmann::json(nullptr);
+  j["signer"] = nullptr;
+  if (r.signer) {
+    auto info = r.signer->info();
+    if (info.ok()) j["signer"] = to_json(*info, *r.signer, clock);
+  }
+  j["checks"] = {{"signature", check_json(r.signature)}, {"chain", check_json(r.chain)},
+                 {"validity", check_json(r.validity)},   {"revocation", check_json(r.revocation)},
+                 {"purpose", check_json(r.purpose)},     {"vid", check_json(r.vid)}};
+  nlohmann::json path = nlohmann::json::array();
+  for (const auto& c : r.path) {
+    auto info = c.info();
+    path.push_back(info.ok() ? info->subject : std::string("?"));
+  }
+  j["chain"] = path;
+  const auto& ri = r.revocation_info;
+  nlohmann::json rev{{"source", ri.source.empty() ? nlohmann::json(nullptr) : nlohmann::json(ri.source)},
+                     {"url", ri.url.empty() ? nlohmann::json(nullptr) : nlohmann::json(ri.url)},
+                     {"attempts", ri.attempts}};
+  if (ri.status) {
+    rev["status"] = pki::cert_status_name(ri.status->status);
+    rev["revoked_at"] = ri.status->revoked_at ? nlohmann::json(format_time(*ri.status->revoked_at))
+                                              : nlohmann::json(nullptr);
+    rev["reason"] = ri.status->reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(ri.status->reason);
+    rev["this_update"] = format_time(ri.status->this_update);
+    rev["next_update"] = ri.status->next_update ? nlohmann::json(format_time(*ri.status->next_update))
+                                                : nlohmann::json(nullptr);
+  } else {
+    rev["status"] = nullptr;
+  }
+  j["revocation"] = rev;
+  j["vid_random_source"] = r.random_source.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.random_source);
+  nlohmann::json not_done = nlohmann::json::array();
+  if (r.chain.state == pki::CheckState::skipped) not_done.push_back("chain");
+  if (r.revocation.state == pki::CheckState::skipped) not_done.push_back("revocation");
+  j["checks_not_done"] = not_done;
   return j;
 }
 

@@ -7,6 +7,7 @@
 
 #include "dojang/pki/certificate.hpp"
 #include "dojang/pki/clock.hpp"
+#include "dojang/pki/verify.hpp"
 #include "dojang/wallet/store.hpp"
 
 namespace dojang::cli {
@@ -21,5 +22,11 @@ std::string validity_status(const pki::Certificate& cert, const Clock& clock);
 
 nlohmann::json to_json(const pki::CertificateInfo& info, const pki::Certificate& cert, const Clock& clock);
 nlohmann::json to_json(const wallet::StoredCredential& cred, const Clock& clock);
+
+// A relying party's verdict: 0 valid, 3 invalid, 4 refused, 5 unavailable.
+int exit_code_for(pki::Verdict v) noexcept;
+// The verdict with every check and its reason, as text lines and as JSON.
+std::string verify_text(const pki::VerifyReport& r);
+nlohmann::json to_json(const pki::VerifyReport& r, const Clock& clock);
 
 }  // namespace dojang::cli

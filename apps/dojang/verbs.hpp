@@ -11,6 +11,8 @@ Runner setup_import(CLI::App& sub, GlobalOptions& g);
 Runner setup_delete(CLI::App& sub, GlobalOptions& g);
 Runner setup_sign(CLI::App& sub, GlobalOptions& g);
 Runner setup_verify(CLI::App& sub, GlobalOptions& g);
+Runner setup_rp_demo(CLI::App& sub, GlobalOptions& g);
+Runner setup_login(CLI::App& sub, GlobalOptions& g);
 Runner setup_passwd(CLI::App& sub, GlobalOptions& g);
 Runner setup_vid(CLI::App& sub, GlobalOptions& g);
 Runner setup_issue(CLI::App& sub, GlobalOptions& g);

@@ -122,14 +122,6 @@ std::string common_name(const X509_NAME* name) {
   return internal::to_utf8(data).value_or(std::string{});
 }
 
-std::optional<TimePoint> to_time_point(const ASN1_TIME* t) {
-  std::tm tm{};
-  if (t == nullptr || ::ASN1_TIME_to_tm(t, &tm) != 1) {
-    internal::clear_errors();
-    return std::nullopt;
-  }
-  return std::chrono::system_clock::from_time_t(::timegm(&tm));
-}
 
 // Lowercase hex without leading zeros ("-" first for a negative serial).
 std::string serial_hex(const BIGNUM* bn) {
@@ -176,9 +168,13 @@ Result<Certificate> Certificate::from_der(ByteView der) {
   return Certificate(share(x.release()));
 }
 
-Result<Certificate> Certificate::from_pem(ByteView pem) {
+namespace {
+
+// The CERTIFICATE blocks of a PEM text, each parsed; stops after the first when only_first.
+Result<std::vector<Certificate>> pem_certificates(ByteView pem, bool only_first) {
   Ptr<BIO> bio = own(::BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return Error{Errc::crypto, drain_errors("BIO_new_mem_buf")};
+  std::vector<Certificate> out;
   for (;;) {
     char* name = nullptr;
     char* header = nullptr;
@@ -186,14 +182,33 @@ Result<Certificate> Certificate::from_pem(ByteView pem) {
     long len = 0;
     if (::PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
       internal::clear_errors();
-      return Error{Errc::invalid_input, "no PEM CERTIFICATE block found"};
+      if (out.empty()) return Error{Errc::invalid_input, "no PEM CERTIFICATE block found"};
+      return out;
     }
     Ptr<unsigned char> owner(data);
     bool is_cert = std::string_view(name) == "CERTIFICATE";
     ::OPENSSL_free(name);
     ::OPENSSL_free(header);
-    if (is_cert) return from_der(ByteView(data, static_cast<size_t>(len)));
+    if (!is_cert) continue;
+    DOJANG_ASSIGN(Certificate c, Certificate::from_der(ByteView(data, static_cast<size_t>(len))));
+    out.push_back(std::move(c));
+    if (only_first) return out;
   }
+}
+
+}  // namespace
+
+Result<Certificate> Certificate::from_pem(ByteView pem) {
+  DOJANG_ASSIGN(std::vector<Certificate> certs, pem_certificates(pem, true));
+  return certs.front();
+}
+
+Result<std::vector<Certificate>> certificates_from(ByteView pem_or_der) {
+  if (!pem_or_der.empty() && pem_or_der.front() == 0x30) {
+    DOJANG_ASSIGN(Certificate c, Certificate::from_der(pem_or_der));
+    return std::vector<Certificate>{std::move(c)};
+  }
+  return pem_certificates(pem_or_der, false);
 }
 
 Certificate Certificate::adopt(x509_st* cert) {
@@ -230,8 +245,8 @@ Result<CertificateInfo> Certificate::info() const {
   info.serial_hex = serial_hex(serial.get());
   info.serial_dec = serial_dec(serial.get());
 
-  auto nb = to_time_point(::X509_get0_notBefore(x));
-  auto na = to_time_point(::X509_get0_notAfter(x));
+  auto nb = internal::time_of(::X509_get0_notBefore(x));
+  auto na = internal::time_of(::X509_get0_notAfter(x));
   if (!nb || !na) return Error{Errc::invalid_input, "certificate validity dates are malformed"};
   info.not_before = *nb;
   info.not_after = *na;
@@ -281,7 +296,7 @@ Result<CertificateInfo> Certificate::info() const {
 }
 
 long Certificate::days_left(const Clock& clock) const {
-  auto na = to_time_point(::X509_get0_notAfter(c_.get()));
+  auto na = internal::time_of(::X509_get0_notAfter(c_.get()));
   if (!na) return std::numeric_limits<long>::min();  // unreadable: treat as long expired
   auto left = std::chrono::duration_cast<std::chrono::seconds>(*na - clock.now()).count();
   constexpr long long kDay = 24 * 60 * 60;
@@ -291,7 +306,7 @@ long Certificate::days_left(const Clock& clock) const {
 }
 
 bool Certificate::expired(const Clock& clock) const {
-  auto na = to_time_point(::X509_get0_notAfter(c_.get()));
+  auto na = internal::time_of(::X509_get0_notAfter(c_.get()));
   return !na || clock.now() > *na;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 #include "dojang/pki/clock.hpp"
 #include "dojang/pki/random.hpp"
@@ -153,6 +154,15 @@ struct Context {
 OSSL_LIB_CTX* libctx() {
   static Context context;
   return context.ctx.get();
+}
+
+std::optional<TimePoint> time_of(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ::ASN1_TIME_to_tm(t, &tm) != 1) {
+    clear_errors();
+    return std::nullopt;
+  }
+  return std::chrono::system_clock::from_time_t(::timegm(&tm));
 }
 
 Result<Ptr<EVP_MD>> fetch_md(const char* name) {

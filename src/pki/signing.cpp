@@ -42,18 +42,6 @@ Status require_rsa(const EVP_PKEY* key, std::string_view whose) {
                std::string(whose) + " is not an RSA key (PKCS#1 v1.5 signatures need RSA)"};
 }
 
-// Converts a signingTime value (UTCTime or GeneralizedTime, RFC 5652 11.3).
-Result<TimePoint> to_time_point(const ASN1_TIME* t) {
-  std::tm tm{};
-  if (::ASN1_TIME_to_tm(t, &tm) != 1)
-    return Error{Errc::invalid_input, drain_errors("signingTime attribute is not a valid time")};
-  using namespace std::chrono;
-  const sys_days day = year{tm.tm_year + 1900} / month{static_cast<unsigned>(tm.tm_mon + 1)} /
-                       static_cast<unsigned>(tm.tm_mday);
-  return time_point_cast<system_clock::duration>(day + hours{tm.tm_hour} + minutes{tm.tm_min} +
-                                                 seconds{tm.tm_sec});
-}
-
 // The signingTime signed attribute of si, if there is one.
 Result<std::optional<TimePoint>> signing_time_of(CMS_SignerInfo* si) {
   int idx = ::CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
@@ -62,8 +50,50 @@ Result<std::optional<TimePoint>> signing_time_of(CMS_SignerInfo* si) {
   const ASN1_TYPE* value = attr != nullptr ? ::X509_ATTRIBUTE_get0_type(attr, 0) : nullptr;
   if (value == nullptr || (value->type != V_ASN1_UTCTIME && value->type != V_ASN1_GENERALIZEDTIME))
     return Error{Errc::invalid_input, "signingTime attribute is not a UTCTime or GeneralizedTime"};
-  DOJANG_ASSIGN(TimePoint t, to_time_point(value->value.utctime));
-  return std::optional<TimePoint>(t);
+  // SigningTime ::= Time (UTCTime or GeneralizedTime, RFC 5652 11.3).
+  std::optional<TimePoint> t = internal::time_of(value->value.utctime);
+  if (!t) return Error{Errc::invalid_input, "signingTime attribute is not a valid time"};
+  return t;
+}
+
+// randomNum as an unsigned attribute of a SignerInfo, the same Attribute as in
+// the PrivateKeyInfo of signPri.key:
+//   Attribute { randomNum 1.2.410.200004.10.1.1.3, SET { BIT STRING } }
+constexpr char kOidRandomNumAttribute[] = "1.2.410.200004.10.1.1.3";
+
+Result<std::optional<SecretBytes>> random_num_of(CMS_SignerInfo* si) {
+  Ptr<ASN1_OBJECT> oid = own(::OBJ_txt2obj(kOidRandomNumAttribute, 1));
+  if (!oid) return Error{Errc::crypto, drain_errors("OBJ_txt2obj")};
+  int idx = ::CMS_unsigned_get_attr_by_OBJ(si, oid.get(), -1);
+  if (idx < 0) return std::optional<SecretBytes>{};
+  X509_ATTRIBUTE* attr = ::CMS_unsigned_get_attr(si, idx);
+  const ASN1_TYPE* t = attr != nullptr && ::X509_ATTRIBUTE_count(attr) == 1
+                           ? ::X509_ATTRIBUTE_get0_type(attr, 0)
+                           : nullptr;
+  if (t == nullptr || t->type != V_ASN1_BIT_STRING || t->value.bit_string->length <= 0 ||
+      ::CMS_unsigned_get_attr_by_OBJ(si, oid.get(), idx) >= 0)
+    return Error{Errc::invalid_input,
+                 "the randomNum unsigned attribute is malformed (want one non-empty BIT STRING)"};
+  const ASN1_BIT_STRING* bits = t->value.bit_string;
+  return std::optional<SecretBytes>(
+      SecretBytes(ByteView(bits->data, static_cast<size_t>(bits->length))));
+}
+
+Status add_random_num(CMS_SignerInfo* si, const SecretBytes& r) {
+  if (r.empty()) return Error{Errc::usage, "randomNum (R) is empty"};
+  Ptr<ASN1_OBJECT> oid = own(::OBJ_txt2obj(kOidRandomNumAttribute, 1));
+  Ptr<ASN1_STRING> bits = own(::ASN1_BIT_STRING_new());
+  if (!oid || !bits) return Error{Errc::crypto, drain_errors("randomNum attribute")};
+  DOJANG_TRY(check(::ASN1_BIT_STRING_set(bits.get(), const_cast<std::uint8_t*>(r.data()),
+                                         static_cast<int>(r.size())),
+                   "ASN1_BIT_STRING_set"));
+  // A whole number of bytes: "0 unused bits", or trailing zero bits would be dropped.
+  bits->flags &= ~0x07L;
+  bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+  Status st = check(::CMS_unsigned_add1_attr_by_OBJ(si, oid.get(), V_ASN1_BIT_STRING, bits.get(), -1),
+                    "adding the randomNum unsigned attribute");
+  secure_wipe(bits->data, static_cast<size_t>(bits->length));
+  return st;
 }
 
 // Name of a DigestAlgorithmIdentifier ("SHA256"), or its dotted OID when OpenSSL
@@ -175,6 +205,8 @@ Result<Bytes> sign_cms(const PrivateKey& key, const Certificate& cert, ByteView 
   }
   DOJANG_TRY(check(::CMS_set_detached(cms.get(), options.detached ? 1 : 0), "CMS_set_detached"));
   DOJANG_TRY(check(::CMS_final(cms.get(), in.get(), nullptr, flags), "CMS_final"));
+  // Unsigned attributes are outside the signature: added after it is computed.
+  if (options.random_num != nullptr) DOJANG_TRY(add_random_num(si, *options.random_num));
   return internal::to_der(cms.get(), ::i2d_CMS_ContentInfo, "encoding CMS SignedData");
 }
 
@@ -238,6 +270,11 @@ Result<CmsVerified> verify_cms(ByteView cms_der, std::optional<ByteView> detache
   X509_ALGOR* digest = nullptr;
   ::CMS_SignerInfo_get0_algs(first, nullptr, &signer, &digest, nullptr);
   DOJANG_ASSIGN(std::optional<TimePoint> signing_time, signing_time_of(first));
+  DOJANG_ASSIGN(std::optional<SecretBytes> random_num, random_num_of(first));
+  std::vector<Certificate> certificates;
+  Ptr<STACK_OF(X509)> certs = own(::CMS_get1_certs(cms.get()));
+  for (int i = 0; certs && i < sk_X509_num(certs.get()); ++i)
+    certificates.push_back(Certificate::adopt(sk_X509_value(certs.get(), i)));
   return CmsVerified{
       .signer = Certificate::adopt(signer),
       .signing_time = signing_time,
@@ -245,6 +282,8 @@ Result<CmsVerified> verify_cms(ByteView cms_der, std::optional<ByteView> detache
       .signed_attributes = ::CMS_signed_get_attr_count(first) > 0,
       .content = std::move(content),
       .digest_algorithm = digest_name(digest),
+      .certificates = std::move(certificates),
+      .random_num = std::move(random_num),
   };
 }
 

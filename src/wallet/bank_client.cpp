@@ -18,7 +18,7 @@ namespace {
 using nlohmann::json;
 
 using internal::dump_and_wipe;
-using Reply = internal::HttpReply;
+using Reply = internal::JsonReply;
 
 }  // namespace
 

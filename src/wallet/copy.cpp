@@ -18,7 +18,7 @@ namespace dojang::wallet {
 
 namespace {
 
-using internal::HttpReply;
+using internal::JsonReply;
 using internal::JsonHttp;
 using internal::Pake;
 using internal::PakeKeys;

@@ -94,4 +94,8 @@ class Certificate {
   std::shared_ptr<x509_st> c_;
 };
 
+// Reads every certificate of a PEM bundle, or one DER certificate.
+// Errors: invalid_input when it holds no certificate.
+Result<std::vector<Certificate>> certificates_from(ByteView pem_or_der);
+
 }  // namespace dojang::pki

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dojang/pki/certificate.hpp"
 #include "dojang/pki/clock.hpp"
@@ -27,6 +28,10 @@ struct CmsSignOptions {
   bool signed_attributes = true;  // contentType, signingTime, messageDigest; false: the bare
                                   // form many Korean relying parties use (signature directly
                                   // over the content)
+  // When set, R travels beside the signature as the unsigned attribute
+  // randomNum (1.2.410.200004.10.1.1.3, BIT STRING) so that a relying party
+  // that knows the IDN can check the VID (dojang sign --include-random).
+  const SecretBytes* random_num = nullptr;
 };
 
 // CMS / PKCS#7 SignedData (RFC 5652) as DER ContentInfo: SHA-256, sha256 with
@@ -45,6 +50,8 @@ struct CmsVerified {
   bool signed_attributes = false;
   Bytes content;                 // the signed content (embedded or the given detached content)
   std::string digest_algorithm;  // "SHA256", "SHA1", ...
+  std::vector<Certificate> certificates;  // every certificate in the SignedData (intermediates)
+  std::optional<SecretBytes> random_num;  // the signer's randomNum unsigned attribute, if any
 };
 
 // Verifies a DER CMS / PKCS#7 SignedData: every SignerInfo's signature, its

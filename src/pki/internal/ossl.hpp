@@ -12,14 +12,17 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/pkcs12.h>
+#include <openssl/ocsp.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "dojang/pki/clock.hpp"
 #include "dojang/pki/result.hpp"
 #include "dojang/pki/secret.hpp"
 
@@ -104,6 +107,13 @@ template <>
 struct Free<ASN1_SEQUENCE_ANY> {
   void operator()(ASN1_SEQUENCE_ANY* p) const noexcept { sk_ASN1_TYPE_pop_free(p, ASN1_TYPE_free); }
 };
+// Relying-party verification (pki/verify): OCSP and CRLs.
+DOJANG_OSSL_FREE(OCSP_REQUEST, OCSP_REQUEST_free);
+DOJANG_OSSL_FREE(OCSP_RESPONSE, OCSP_RESPONSE_free);
+DOJANG_OSSL_FREE(OCSP_BASICRESP, OCSP_BASICRESP_free);
+DOJANG_OSSL_FREE(OCSP_CERTID, OCSP_CERTID_free);
+DOJANG_OSSL_FREE(X509_CRL, X509_CRL_free);
+DOJANG_OSSL_FREE(ISSUING_DIST_POINT, ISSUING_DIST_POINT_free);
 #undef DOJANG_OSSL_FREE
 // CMP server (service/cmp_server).
 template <>
@@ -177,6 +187,9 @@ Result<Bytes> to_der(const T* obj, F i2d, std::string_view label) {
   Ptr<unsigned char> owner(out);
   return Bytes(out, out + len);
 }
+
+// An ASN1_TIME (UTCTime or GeneralizedTime) as a time point; nullopt when malformed.
+std::optional<TimePoint> time_of(const ASN1_TIME* t);
 
 // Fetches a digest / cipher from libctx().
 Result<Ptr<EVP_MD>> fetch_md(const char* name);

@@ -1,5 +1,5 @@
-// The wallet's one JSON-over-HTTP client (libcurl): the bank's REST API and
-// the device-copy relay. Bounded responses, wiped buffers, no redirects,
+// The wallet's JSON-over-HTTP client (on internal/http.hpp's libcurl client):
+// the bank's REST API and the device-copy relay. Bounded responses, wiped buffers, no redirects,
 // plain http only to loopback.
 #pragma once
 
@@ -14,7 +14,7 @@
 
 namespace dojang::wallet::internal {
 
-struct HttpReply {
+struct JsonReply {
   long status = 0;
   nlohmann::json body;  // the JSON object of a 2xx answer (null for 204)
 };
@@ -30,7 +30,7 @@ class JsonHttp {
   // A 2xx answer must be a JSON object (or empty for 204). A non-2xx answer is
   // an Error with the Errc its "error" field names and its "message"; 5xx,
   // connection failures and oversized answers are io.
-  Result<HttpReply> request(std::string_view method, std::string_view path, const SecretString* body,
+  Result<JsonReply> request(std::string_view method, std::string_view path, const SecretString* body,
                             const SecretString* bearer) const;
 
   const std::string& base() const noexcept { return base_; }
