@@ -4,7 +4,7 @@
 
 #include <ctime>
 
-#include "ca/internal/ossl_revocation.hpp"
+#include "pki/internal/ossl.hpp"
 #include "ca/internal/x509_build.hpp"
 #include "dojang/ca/issue.hpp"
 

@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ca/internal/ossl_revocation.hpp"
+#include "pki/internal/ossl.hpp"
 #include "ca/internal/x509_build.hpp"
 
 namespace dojang::ca {

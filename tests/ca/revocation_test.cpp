@@ -7,7 +7,7 @@
 #include <chrono>
 
 #include "ca/ca_testing.hpp"
-#include "ca/internal/ossl_revocation.hpp"
+#include "pki/internal/ossl.hpp"
 #include "dojang/ca/crl.hpp"
 #include "dojang/ca/ocsp.hpp"
 #include "dojang/ca/registry.hpp"
