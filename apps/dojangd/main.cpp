@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -207,6 +208,13 @@ int main(int argc, char** argv) {
           ->check(CLI::Range(60L, 7L * 86400L));
   serve->callback([&] {
     run = [&]() -> int {
+      // SIGINT/SIGTERM wait, blocked in every thread, until run_until_signal is
+      // ready for them: one sent while the service starts stops it cleanly.
+      sigset_t stop_signals;
+      sigemptyset(&stop_signals);
+      sigaddset(&stop_signals, SIGINT);
+      sigaddset(&stop_signals, SIGTERM);
+      ::pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
       // Defaults, then the TOML file, then the flags given.
       service::ServeSettings settings;
       fs::path config = config_file.empty() ? fs::path(serve_c.data) / "dojangd.toml" : fs::path(config_file);

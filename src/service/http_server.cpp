@@ -1066,6 +1066,13 @@ class HttpServer::Impl {
   int run_until_signal() {
     net::io_context ioc(1);
     net::signal_set signals(ioc, SIGINT, SIGTERM);
+    // A caller may have blocked the two signals until now (see run_until_signal's
+    // doc): one that came in meanwhile is pending and is delivered here, to the handler.
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    ::pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
     int received = 0;
     signals.async_wait([&](const error_code& ec, int sig) {
       if (!ec) received = sig;

@@ -184,5 +184,15 @@ TEST_F(DojangdTest, ServeRefusesABadConfigWithWhereAndWhy) {
   EXPECT_NE(missing.err.find("no such configuration file"), std::string::npos) << missing.err;
 }
 
+TEST_F(DojangdTest, ServeStopsCleanlyOnASignalSentAsSoonAsItListens) {
+  init_and_enrol();
+  // The signal may arrive while serve is still starting its threads: it must
+  // still stop gracefully (exit 0), never die of the signal's default action.
+  for (int i = 0; i < 3; ++i) {
+    auto server = serve();
+    EXPECT_EQ(server->stop(SIGTERM), 0) << server->out();
+  }
+}
+
 }  // namespace
 }  // namespace dojang::testing

@@ -90,7 +90,10 @@ class HttpServer {
   void stop();
 
   // Blocks the calling thread until SIGINT or SIGTERM arrives, then stop()s;
-  // returns the signal number. For dojangd's main thread after start().
+  // returns the signal number. For dojangd's main thread after start(). A
+  // caller that blocks SIGINT and SIGTERM (pthread_sigmask) before starting any
+  // thread loses no signal sent before this call: it is unblocked here, in this
+  // thread only, once the handler is in place.
   int run_until_signal();
 
   std::uint16_t port() const noexcept;  // 0 before start()
