@@ -188,7 +188,7 @@ int main(int argc, char** argv) {
   // serve
   Common serve_c;
   std::string listen, tls_cert, tls_key, config_file;
-  int threads = 0;
+  int threads = 0, handler_threads = 32;
   long crl_interval = 60, crl_validity = 86400, ocsp_validity = 3600;
   auto* serve = app.add_subcommand("serve", "run the HTTP service (bank REST API, CMP on /pkix/, OCSP on /ocsp, CRLs on /crl/)");
   add_common(serve, serve_c);
@@ -196,7 +196,11 @@ int main(int argc, char** argv) {
   auto* listen_opt = serve->add_option("--listen", listen, "address:port (loopback HTTP; anything else needs --tls-cert/--tls-key)");
   serve->add_option("--tls-cert", tls_cert, "PEM certificate for HTTPS");
   serve->add_option("--tls-key", tls_key, "PEM key for HTTPS");
-  auto* threads_opt = serve->add_option("--threads", threads, "worker threads (default: cores)");
+  auto* threads_opt = serve->add_option("--threads", threads, "I/O threads (default: cores)");
+  auto* handler_threads_opt =
+      serve->add_option("--handler-threads", handler_threads,
+                        "threads for CMP, bank and relay requests, which block on commits (default 32)")
+          ->check(CLI::Range(1, 1024));
   auto* crl_interval_opt =
       serve->add_option("--crl-interval", crl_interval, "seconds: a revocation is in the CRLs at most this much later (default 60)")
           ->check(CLI::Range(1L, 86400L));
@@ -224,6 +228,7 @@ int main(int argc, char** argv) {
       }
       if (listen_opt->count() > 0) settings.http.listen = listen;
       if (threads_opt->count() > 0) settings.http.threads = threads;
+      if (handler_threads_opt->count() > 0) settings.http.handler_threads = handler_threads;
       if (crl_interval_opt->count() > 0) settings.crl_interval = std::chrono::seconds(crl_interval);
       if (crl_validity_opt->count() > 0) settings.crl_validity = std::chrono::seconds(crl_validity);
       if (ocsp_validity_opt->count() > 0) settings.ocsp_validity = std::chrono::seconds(ocsp_validity);

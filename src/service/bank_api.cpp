@@ -70,7 +70,8 @@ bool admin_ok(const Request& req, const BankApiOptions& o) {
 void register_bank_api(Router& router, ra::Bank& bank, BankApiOptions options) {
   ra::Bank* b = &bank;
   constexpr std::size_t kSmallBody = 16 * 1024;
-  RouteOptions small{PathMatch::exact, kSmallBody};
+  // Blocking: Argon2id logins, hashing, database commits.
+  RouteOptions small{PathMatch::exact, kSmallBody, true};
 
   // Internet-banking login: {"customer": ID, "password": PW} -> {"token", "expires_at"}
   router.handle("POST", "/api/v1/bank/login", [b](const Request& req) {

@@ -680,6 +680,7 @@ Result<std::int64_t> CmpService::sweep() {
 void register_cmp(Router& router, CmpService& service) {
   RouteOptions options;
   options.max_body_bytes = kMaxCmpBodyBytes;
+  options.blocking = true;  // group commits, signing, EncryptedVID decryption
   router.handle(
       "POST", "/pkix/", [&service](const Request& r) { return service.handle(r); }, options);
 }

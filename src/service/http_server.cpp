@@ -12,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
@@ -125,6 +126,9 @@ struct Core : std::enable_shared_from_this<Core> {
 
   ServerConfig config;
   Router router;
+  // Runs the handlers of blocking routes; owned (and joined) by HttpServer::Impl,
+  // which outlives every I/O thread that posts to it.
+  net::thread_pool* handler_pool = nullptr;
   std::optional<net::ssl::context> tls;
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<Acceptor> acceptor;  // on workers[0]
@@ -556,6 +560,16 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
     if (msg_.match.status != 200) return respond_error(msg_.match.status);
     fill_request();
     const Route& route = *msg_.match.route;
+    if (route.blocking) {
+      // The handler pool answers through a Responder, as an async handler
+      // would; the Responder keeps this session (and req_) alive meanwhile.
+      awaiting_async_ = true;
+      net::post(*core_.handler_pool,
+                [self = shared_from_this(), &route, responder = make_responder()]() mutable {
+                  responder.send(self->run_handler(route));
+                });
+      return;
+    }
     if (route.async_handler) {
       awaiting_async_ = true;
       try {
@@ -567,16 +581,21 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
       }
       return;  // the Responder (sent or destroyed) completes the request
     }
+    resp_ = run_handler(route);
+    write_response();
+  }
+
+  // The I/O thread, or a handler pool thread for a blocking route (the session
+  // is then parked in Phase::handling: nothing else touches req_ or msg_).
+  Response run_handler(const Route& route) {
     try {
-      resp_ = route.handler(req_);
+      return route.handler(req_);
     } catch (const std::exception& e) {
       handler_failed(std::string("threw: ") + e.what());
-      resp_ = error_response(500);
     } catch (...) {
       handler_failed("threw a non-standard exception");
-      resp_ = error_response(500);
     }
-    write_response();
+    return error_response(500);
   }
 
   Responder make_responder();
@@ -933,6 +952,9 @@ Status load_tls(Core& core, const TlsFiles& files) {
 Status validate(const ServerConfig& c) {
   auto bad = [](std::string why) { return Error{Errc::usage, std::move(why)}; };
   if (c.threads < 0) return bad("threads must be >= 0");
+  if (c.handler_threads < 1 || c.handler_threads > 1024) {
+    return bad("handler_threads must be between 1 and 1024");
+  }
   if (c.max_header_bytes < 256 || c.max_header_bytes > 1024 * 1024) {
     return bad("max_header_bytes must be between 256 and 1 MiB");
   }
@@ -999,6 +1021,8 @@ class HttpServer::Impl {
     if (ec) return fail("query");
 
     started_ = true;
+    handler_pool_ = std::make_unique<net::thread_pool>(static_cast<std::size_t>(c.handler_threads));
+    core.handler_pool = handler_pool_.get();
     for (auto& w : core.workers) {
       w->guard.emplace(w->ioc.get_executor());
       w->sweeper.emplace(w->ioc.get_executor());
@@ -1061,6 +1085,9 @@ class HttpServer::Impl {
       w->ioc.restart();
       w->ioc.poll();
     }
+    // Handlers still running (past stop_grace) finish; their answers go to
+    // event loops that no longer run and are dropped with them.
+    handler_pool_->join();
   }
 
   int run_until_signal() {
@@ -1104,6 +1131,7 @@ class HttpServer::Impl {
 
  private:
   std::shared_ptr<Core> core_;
+  std::unique_ptr<net::thread_pool> handler_pool_;
   bool started_ = false;
   bool stopped_ = false;
   std::uint16_t port_ = 0;

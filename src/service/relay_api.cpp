@@ -241,13 +241,14 @@ void register_relay_api(Router& router, store::RelayStore& store, const Clock& c
   auto relay = std::make_shared<Relay>(store, clock, options);
   // Hex doubles the ciphertext; JSON adds a little.
   const std::size_t max_body = 2 * options.max_bundle_bytes + 4096;
+  // Every route commits to the relay database: blocking (RouteOptions::blocking).
   router.handle("POST", std::string(kSessionsPath),
-                [relay](const Request& req) { return relay->create(req); }, {PathMatch::exact, 4096});
+                [relay](const Request& req) { return relay->create(req); }, {PathMatch::exact, 4096, true});
   const std::string prefix = std::string(kSessionsPath) + "/";
   auto d = [relay](const Request& req) { return relay->dispatch(req); };
-  router.handle("GET", prefix, d, {PathMatch::prefix, 1024});
-  router.handle("POST", prefix, d, {PathMatch::prefix, max_body});
-  router.handle("DELETE", prefix, d, {PathMatch::prefix, 1024});
+  router.handle("GET", prefix, d, {PathMatch::prefix, 1024, true});
+  router.handle("POST", prefix, d, {PathMatch::prefix, max_body, true});
+  router.handle("DELETE", prefix, d, {PathMatch::prefix, 1024, true});
 }
 
 }  // namespace dojang::service

@@ -113,6 +113,7 @@ Router& Router::add(std::string method, std::string path, Route route, RouteOpti
   }
   route.method = std::move(method);
   route.max_body_bytes = options.max_body_bytes;
+  route.blocking = options.blocking && route.handler != nullptr;
   it->routes.push_back(std::move(route));
 
   // Allow: the registered methods, plus HEAD where GET answers it.

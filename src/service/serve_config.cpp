@@ -149,6 +149,10 @@ Status apply_serve_toml(std::string_view text, std::string_view source, ServeSet
       auto n = r.integer(v, "threads", 0, 256);
       if (!n.ok()) return std::move(n).error();
       s.http.threads = static_cast<int>(*n);
+    } else if (k == "handler_threads") {
+      auto n = r.integer(v, "handler_threads", 1, 1024);
+      if (!n.ok()) return std::move(n).error();
+      s.http.handler_threads = static_cast<int>(*n);
     } else if (k == "tls" || k == "limits" || k == "timeouts" || k == "revocation") {
       DOJANG_ASSIGN(const toml::table* t, r.section(v, k.str()));
       if (k == "tls") {

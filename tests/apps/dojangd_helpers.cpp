@@ -12,29 +12,23 @@ struct Template {
   std::string token;
 };
 
-// One data directory per key type and dojangd build, shared by the test
-// processes (CTest runs each test in its own): build/test-cache/<type>-<mtime>/,
-// made once by whichever process needs it first (made aside, then renamed).
+// One data directory per key type and dojangd build, shared by the test processes.
 Template cached_template(const std::string& issuing_key, const std::string& pass_file) {
   const fs::path dojangd = bin_path("dojangd");
   const auto stamp = fs::last_write_time(dojangd).time_since_epoch().count();
-  const fs::path cache = dojangd.parent_path().parent_path() / "test-cache";
-  const fs::path dir = cache / (issuing_key + "-" + std::to_string(stamp));
-  if (!fs::exists(dir / "admin-token")) {
-    fs::create_directories(cache);
-    const fs::path aside = cache / (dir.filename().string() + ".tmp." + std::to_string(::getpid()));
-    fs::remove_all(aside);
-    fs::create_directories(aside);
-    auto r = run({dojangd.string(), "init", "--data", (aside / "data").string(), "--passphrase-file", pass_file,
-                  "--issuing-key", issuing_key});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::smatch m;
-    EXPECT_TRUE(std::regex_search(r.out, m, std::regex("admin API token: +([0-9a-f]{64})"))) << r.out;
-    write_text(aside / "admin-token", m.size() > 1 ? m[1].str() : "");
-    std::error_code ec;
-    fs::rename(aside, dir, ec);
-    if (ec) fs::remove_all(aside);  // another process was first: use its copy
-  }
+  const fs::path dir =
+      build_cache(issuing_key + "-" + std::to_string(stamp), [&](const fs::path& aside) {
+        auto r = run({dojangd.string(), "init", "--data", (aside / "data").string(),
+                      "--passphrase-file", pass_file, "--issuing-key", issuing_key});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        std::smatch m;
+        bool found = std::regex_search(r.out, m, std::regex("admin API token: +([0-9a-f]{64})"));
+        EXPECT_TRUE(found) << r.out;
+        if (r.exit_code != 0 || !found) return false;
+        write_text(aside / "admin-token", m[1].str());
+        return true;
+      });
+  if (dir.empty()) return {};
   return {dir / "data", read_text(dir / "admin-token")};
 }
 

@@ -64,7 +64,8 @@ class VerifyCliTest : public ::testing::Test {
     g_pki->crl_port = free_port();
     auto r = run({data_path("verify/mkpki.sh").string(), g_pki->dir.path().string(),
                   std::to_string(g_pki->ocsp_port), std::to_string(g_pki->crl_port)},
-                 {}, {}, 300);
+                 {}, {std::string("MKPKI_KEY_CACHE=") + DOJANG_BIN_DIR + "/../test-cache/mkpki-keys"},
+                 300);
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     start_responder();
   }

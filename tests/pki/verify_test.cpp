@@ -39,9 +39,9 @@ std::string describe(const RunResult& r) {
 
 // The test PKI, made once per test binary.
 struct Pki {
-  TempDir dir;
-  fs::path root() const { return dir.path(); }
-  fs::path operator/(const std::string& rel) const { return dir.path() / rel; }
+  fs::path dir;
+  fs::path root() const { return dir; }
+  fs::path operator/(const std::string& rel) const { return dir / rel; }
 };
 Pki* g_pki = nullptr;
 
@@ -109,13 +109,25 @@ class OpensslFetcher final : public Fetcher {
 
 class VerifyTest : public ::testing::Test {
  protected:
+  // The test PKI is read only here, and its URLs name fixed ports (nothing
+  // listens there: the fetcher answers), so one copy per build serves every
+  // test process; it is made again when mkpki.sh changes, and every day (its
+  // CRLs are valid for a week).
   static void SetUpTestSuite() {
     if (g_pki != nullptr) return;
-    g_pki = new Pki();
-    auto r = dojang::testing::run({dojang::testing::data_path("verify/mkpki.sh").string(),
-                                   g_pki->root().string(), "18101", "18102"},
-                                  {}, {}, 300);
-    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    const fs::path script = dojang::testing::data_path("verify/mkpki.sh");
+    const auto stamp = fs::last_write_time(script).time_since_epoch().count();
+    const auto day = std::chrono::duration_cast<std::chrono::hours>(
+                         std::chrono::system_clock::now().time_since_epoch()).count() / 24;
+    fs::path dir = dojang::testing::build_cache(
+        "verify-pki-" + std::to_string(stamp) + "-" + std::to_string(day), [&](const fs::path& aside) {
+          auto r = dojang::testing::run({script.string(), aside.string(), "18101", "18102"}, {},
+                                        {}, 300);
+          EXPECT_EQ(r.exit_code, 0) << describe(r);
+          return r.exit_code == 0;
+        });
+    ASSERT_FALSE(dir.empty()) << "mkpki.sh failed";
+    g_pki = new Pki{dir};
   }
 
   Certificate cert(const std::string& name) { return load_cert(*g_pki / (name + ".pem")); }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -548,6 +549,60 @@ TEST_F(HttpServerTest, AsyncHandlerAnswersFromAnotherThread) {
   for (auto& t : workers) t.join();
 }
 
+// A blocking route's handlers run on the handler pool: eight requests that can
+// only finish together (each waits for all eight to arrive) complete on a
+// server with one I/O thread, and a non-blocking route keeps answering while
+// they wait. An exception there is a 500 like anywhere else.
+TEST_F(HttpServerTest, BlockingRoutesRunTogetherOnTheHandlerPool) {
+  constexpr int kClients = 8;
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
+  std::string handler_body;
+  Router r = routes();
+  RouteOptions blocking;
+  blocking.blocking = true;
+  r.handle(
+      "POST", "/together",
+      [&](const Request& req) {
+        std::unique_lock<std::mutex> lock(mu);
+        ++arrived;
+        cv.notify_all();
+        bool all = cv.wait_for(lock, 10s, [&] { return arrived >= kClients; });
+        return Response::text(all ? 200 : 504, std::string(req.body));
+      },
+      blocking);
+  r.handle(
+      "GET", "/blocking-throws",
+      [](const Request&) -> Response { throw std::runtime_error("boom"); }, blocking);
+  ServerConfig cfg = config();
+  cfg.threads = 1;
+  cfg.handler_threads = kClients;
+  start(std::move(r), cfg);
+
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<RawClient>(port_));
+    ASSERT_TRUE(clients.back()->send(post_request("/together", "n" + std::to_string(i))));
+  }
+  {  // while all but the last wait, the I/O thread still answers
+    RawClient other(port_);
+    expect_response(other.roundtrip(get_request("/hello")), 200, "hello");
+  }
+  for (int i = 0; i < kClients; ++i) {
+    auto resp = clients[static_cast<size_t>(i)]->read_response(false, 15000ms);
+    ASSERT_TRUE(resp.has_value()) << "client " << i;
+    EXPECT_EQ(resp->status, 200);
+    EXPECT_EQ(resp->body, "n" + std::to_string(i));
+  }
+  RawClient c(port_);
+  auto thrown = c.roundtrip(get_request("/blocking-throws"));
+  ASSERT_TRUE(thrown.has_value());
+  EXPECT_EQ(thrown->status, 500);
+  expect_response(c.roundtrip(get_request("/hello")), 200, "hello");  // still serving
+  EXPECT_EQ(server_->stats().handler_errors, 1u);
+}
+
 TEST_F(HttpServerTest, ResponderOutlivingTheServerIsHarmless) {
   std::optional<Responder> kept;
   std::atomic<bool> got{false};
@@ -641,6 +696,9 @@ TEST_F(HttpServerTest, BadConfigurationIsRefused) {
   expect_start_error(c, Errc::usage);
   c = config();
   c.threads = -1;
+  expect_start_error(c, Errc::usage);
+  c = config();
+  c.handler_threads = 0;
   expect_start_error(c, Errc::usage);
 
   start();

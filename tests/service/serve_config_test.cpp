@@ -37,6 +37,7 @@ TEST_F(ServeConfigTest, EverySettingIsRead) {
   auto st = apply(R"(
 listen = "0.0.0.0:8443"
 threads = 3
+handler_threads = 48
 [tls]
 cert = "/etc/dojang/tls.pem"
 key = "/etc/dojang/tls.key"
@@ -58,6 +59,7 @@ ocsp_validity = 600
   ASSERT_TRUE(st.ok()) << st.error().message;
   EXPECT_EQ(settings_.http.listen, "0.0.0.0:8443");
   EXPECT_EQ(settings_.http.threads, 3);
+  EXPECT_EQ(settings_.http.handler_threads, 48);
   ASSERT_TRUE(settings_.http.tls);
   EXPECT_EQ(settings_.http.tls->cert_file, "/etc/dojang/tls.pem");
   EXPECT_EQ(settings_.http.tls->key_file, "/etc/dojang/tls.key");
@@ -79,6 +81,7 @@ TEST_F(ServeConfigTest, BadFilesSayWhereAndWhy) {
   expectInvalid("listen = 8080", "listen must be a string");
   expectInvalid("threads = \"two\"", "threads must be an integer");
   expectInvalid("threads = -1", "threads must be between 0 and 256");
+  expectInvalid("handler_threads = 0", "handler_threads must be between 1 and 1024");
   expectInvalid("lisen = \"127.0.0.1:1\"", "dojangd.toml:1:1: unknown setting 'lisen'");
   expectInvalid("[timeouts]\nidel = 3", "unknown setting 'timeouts.idel'");
   expectInvalid("[timeouts]\nidle = 0", "timeouts.idle must be between");

@@ -42,6 +42,23 @@ TempDir::~TempDir() {
 fs::path data_path(const std::string& rel) { return fs::path(DOJANG_TEST_DATA) / rel; }
 fs::path bin_path(const std::string& name) { return fs::path(DOJANG_BIN_DIR) / name; }
 
+fs::path build_cache(const std::string& key, const std::function<bool(const fs::path&)>& make) {
+  const fs::path cache = fs::path(DOJANG_BIN_DIR).parent_path() / "test-cache";
+  const fs::path dir = cache / key;
+  if (fs::exists(dir)) return dir;
+  const fs::path aside = cache / (key + ".tmp." + std::to_string(::getpid()));
+  std::error_code ec;
+  fs::remove_all(aside, ec);
+  fs::create_directories(aside);
+  if (!make(aside)) {
+    fs::remove_all(aside, ec);
+    return {};
+  }
+  fs::rename(aside, dir, ec);
+  if (ec) fs::remove_all(aside, ec);  // another process was first: use its folder
+  return dir;
+}
+
 std::vector<std::uint8_t> read_bytes(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + p.string());

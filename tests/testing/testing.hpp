@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,6 +30,14 @@ class TempDir {
 fs::path data_path(const std::string& rel);
 // Absolute path of a built binary (build/bin/<name>).
 fs::path bin_path(const std::string& name);
+
+// A folder of test fixtures made once per build and shared by the test
+// processes (CTest runs each test in its own): build/test-cache/<key>/. The
+// first process that needs it calls make(dir) on a folder aside and renames it
+// into place; a process that loses that race uses the winner's. make() returns
+// false when it failed (after reporting why); its folder is then not kept, and
+// build_cache returns an empty path.
+fs::path build_cache(const std::string& key, const std::function<bool(const fs::path&)>& make);
 
 std::vector<std::uint8_t> read_bytes(const fs::path& p);
 std::string read_text(const fs::path& p);

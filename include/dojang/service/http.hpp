@@ -92,8 +92,8 @@ class ResponseSink {
 };
 }  // namespace internal
 
-// A handler runs on an I/O thread and must be short CPU work; an exception
-// becomes a 500 (logged), never a crash.
+// A handler runs on an I/O thread and must be short CPU work, unless its route
+// is RouteOptions::blocking; an exception becomes a 500 (logged), never a crash.
 using Handler = std::function<Response(const Request&)>;
 // An asynchronous handler may hand the Responder to another thread and answer later
 // (e.g. after database work). No time limit applies while a response is pending;
@@ -109,6 +109,11 @@ struct RouteOptions {
   PathMatch match = PathMatch::exact;
   // Overrides ServerConfig::max_body_bytes for this route.
   std::optional<std::size_t> max_body_bytes;
+  // The (synchronous) handler may block: database commits, key derivation,
+  // signing. It runs on the server's handler pool (ServerConfig::handler_threads)
+  // so that the I/O threads keep serving other connections, and so that many
+  // such requests are in flight at once (their commits are grouped).
+  bool blocking = false;
 };
 
 struct Route {
@@ -116,6 +121,7 @@ struct Route {
   Handler handler;  // exactly one of handler / async_handler is set
   AsyncHandler async_handler;
   std::optional<std::size_t> max_body_bytes;
+  bool blocking = false;  // handler runs on the handler pool
 };
 
 // What the router decided for a (method, path).

@@ -1,7 +1,9 @@
 // dojangd's HTTP/1.1 server (Boost.Beast parser over Asio, optional TLS).
 //
 // Threads: `threads` I/O threads, each with its own event loop; connections are
-// spread over them and handlers run on the connection's thread. Keep-alive and
+// spread over them and handlers run on the connection's thread, except those of
+// blocking routes (RouteOptions::blocking), which run on a pool of
+// `handler_threads`. Keep-alive and
 // pipelining (answered in order); HTTP/1.0 closes unless it asks for keep-alive.
 //
 // Time limits (slowloris defence), each enforced per connection without ever
@@ -40,6 +42,10 @@ struct ServerConfig {
   // "a.b.c.d:port", "[v6]:port" or "localhost:port"; port 0 picks a free port.
   std::string listen = "127.0.0.1:8080";
   int threads = 0;  // I/O threads; 0 = the number of hardware threads
+  // Threads for the handlers of blocking routes. Many more than cores: they
+  // mostly wait (for a group commit, a lock), and requests waiting together
+  // share one commit.
+  int handler_threads = 32;
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 1024 * 1024;  // default; RouteOptions::max_body_bytes overrides
   std::chrono::seconds header_timeout{10};

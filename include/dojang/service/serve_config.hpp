@@ -5,6 +5,7 @@
 //
 //   listen  = "127.0.0.1:8080"      # address:port; plain HTTP only on loopback
 //   threads = 2                     # I/O threads; 0 = one per core
+//   handler_threads = 32            # threads for CMP, bank and relay requests (they block)
 //
 //   [tls]                           # HTTPS (required for a non-loopback listen)
 //   cert = "/etc/dojang/tls.pem"

@@ -43,7 +43,23 @@ crl_url() { echo "http://127.0.0.1:$CRL_PORT/crl/p$1.crl"; }
 die() { echo "mkpki.sh: $*" >&2; exit 1; }
 q() { "$@" >"$W/last.out" 2>&1 || { cat "$W/last.out" >&2; die "failed: $*"; }; }
 
-key() { q openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1"; }
+# key PATH: a fresh RSA-2048 key. With MKPKI_KEY_CACHE set (the tests set it to
+# a folder of the build tree), a key made once is reused by later runs under the
+# same name: RSA key generation is most of this script's time, and CTest runs
+# it once per test process.
+key() {
+    local cached
+    if [[ -n ${MKPKI_KEY_CACHE:-} ]]; then
+        cached=${1#"$OUT"/}; cached=$MKPKI_KEY_CACHE/${cached//\//_}
+        cached=${cached%.tmp}
+        if [[ -f $cached ]]; then cp "$cached" "$1"; return; fi
+    fi
+    q openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1"
+    if [[ -n ${cached:-} ]]; then
+        mkdir -p "$MKPKI_KEY_CACHE"
+        cp "$1" "$cached.$$" && mv "$cached.$$" "$cached"
+    fi
+}
 
 # ca_dir NAME CERT KEY : an `openssl ca` database in $W/NAME
 ca_dir() {
