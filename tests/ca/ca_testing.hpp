@@ -73,6 +73,29 @@ inline IssueRequest request_for(const pki::PrivateKey& subject, const SecretByte
   return req;
 }
 
+// A hierarchy made by init_hierarchy once per test binary and key type, shared
+// by the test processes (CTest runs each test in its own; RSA key generation is
+// most of a test's time), copied to `into` and loaded from there. Loaded, it
+// holds no root key: tests that need it make their own with init_hierarchy.
+inline Result<Hierarchy> shared_hierarchy(const fs::path& into, KeyType issuing_key) {
+  const auto stamp = fs::last_write_time("/proc/self/exe").time_since_epoch().count();
+  InitOptions o;
+  o.issuing_key = issuing_key;
+  fs::path cached = dojang::testing::build_cache(
+      "ca-hierarchy-" + std::to_string(static_cast<int>(issuing_key)) + "-" + std::to_string(stamp),
+      [&](const fs::path& aside) {
+        FakeClock clock = clock_at_now();
+        auto h = init_hierarchy(aside / "ca", SecretString(kPassphrase), o, clock);
+        EXPECT_TRUE(h.ok()) << h.error().message;
+        return h.ok();
+      });
+  if (cached.empty()) return Error{Errc::io, "the shared hierarchy could not be made"};
+  std::error_code ec;
+  fs::copy(cached / "ca", into, fs::copy_options::recursive, ec);
+  if (ec) return Error{Errc::io, "copying the shared hierarchy: " + ec.message()};
+  return load_hierarchy(into, SecretString(kPassphrase));
+}
+
 // Writes a certificate as PEM for the openssl CLI.
 inline fs::path write_pem(const TempDir& dir, const std::string& name, const pki::Certificate& c) {
   auto der = c.der();

@@ -210,10 +210,7 @@ class RevocationCaTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     tmp_ = new TempDir();
-    InitOptions o;
-    o.issuing_key = KeyType::rsa2048;
-    FakeClock clock = test::clock_at_now();
-    auto h = init_hierarchy(*tmp_ / "ca", SecretString(kPassphrase), o, clock);
+    auto h = test::shared_hierarchy(*tmp_ / "ca", KeyType::rsa2048);
     ASSERT_TRUE(h.ok()) << h.error().message;
     ca_ = new Hierarchy(std::move(h).value());
     auto key = pki::PrivateKey::generate_rsa(2048);

@@ -25,6 +25,7 @@ namespace dojang::service {
 namespace {
 
 namespace ossl = pki::internal;
+namespace fs = std::filesystem;
 using dojang::testing::TempDir;
 using namespace std::chrono_literals;
 
@@ -48,10 +49,23 @@ struct World {
   int customers = 0;
 
   World() {
-    ca::InitOptions o;
-    o.issuing_key = ca::KeyType::rsa2048;
-    auto d =
-        DataDir::init(dir / "data", SecretString(std::string("operator passphrase")), o, clock);
+    // The data directory (a CA hierarchy: RSA key generation) is made once per
+    // test binary and shared by the test processes; each opens its own copy.
+    const SecretString pass(std::string("operator passphrase"));
+    const auto stamp = fs::last_write_time("/proc/self/exe").time_since_epoch().count();
+    fs::path cached = dojang::testing::build_cache(
+        "cmp-server-data-" + std::to_string(stamp), [&](const fs::path& aside) {
+          ca::InitOptions o;
+          o.issuing_key = ca::KeyType::rsa2048;
+          auto made = DataDir::init(aside / "data", pass, o, clock);
+          EXPECT_TRUE(made.ok()) << made.error().message;
+          return made.ok();
+        });
+    EXPECT_FALSE(cached.empty());
+    std::error_code ec;
+    fs::copy(cached / "data", dir / "data", fs::copy_options::recursive, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    auto d = DataDir::open(dir / "data", pass, clock);
     EXPECT_TRUE(d.ok()) << d.error().message;
     data = std::move(d).value();
     auto r = ca::Registry::open(data->database_handle(), clock);
