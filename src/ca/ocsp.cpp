@@ -373,9 +373,11 @@ OcspAnswer OcspResponder::respond(ByteView request_der) {
   return impl_->respond(request_der);
 }
 
-Result<std::int64_t> OcspResponder::refresh() {
+Result<std::int64_t> OcspResponder::refresh(std::int64_t at_least) {
   Impl& m = *impl_;
   std::lock_guard<std::mutex> one(m.refresh_mu);
+  // A refresh that ran while this one waited for the lock may have read our change.
+  if (at_least >= 0 && m.loaded && m.revision.load() >= at_least) return m.revision.load();
   // The first load reads every record (those from before schema version 2
   // carry change_seq 0) and starts from the revision read before it.
   std::int64_t latest = m.revision.load();

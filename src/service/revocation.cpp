@@ -162,8 +162,8 @@ RevocationWatcher::RevocationWatcher(ca::Registry& registry, ca::OcspResponder& 
       options_(std::move(options)) {
   // In-process changes (CMP certConf, a future rr): OCSP reflects them before
   // the writer returns.
-  registry_->set_change_listener([this](std::int64_t) {
-    auto r = responder_->refresh();
+  registry_->set_change_listener([this](std::int64_t revision) {
+    auto r = responder_->refresh(revision);
     if (!r.ok()) log("OCSP refresh failed: " + r.error().message);
     publisher_->note_change();
   });

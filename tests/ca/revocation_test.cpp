@@ -547,6 +547,32 @@ TEST_F(OcspTest, PreSignedUntilStatusChangesThenRevokedAtOnce) {
   EXPECT_EQ(ocsp_->stats().signatures, 2u);  // and served from the cache
 }
 
+// refresh(at_least) reads the registry only when the index is behind that
+// revision: a writer whose change another refresh already pulled in returns at
+// once, and one whose change is new still gets it.
+TEST_F(OcspTest, RefreshAtLeastSkipsOnlyWhatIsAlreadyKnown) {
+  auto cert = issue();
+  makeResponder();
+  Bytes req = request(cert);
+  expectStatus(req, V_OCSP_CERTSTATUS_GOOD);
+  const std::int64_t known = ocsp_->revision();
+  auto same = ocsp_->refresh(known);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, known);
+  ASSERT_TRUE(reg_->revoke(serial_of(cert), RevocationReason::key_compromise, clock_.now()).ok());
+  auto rev = reg_->revision();
+  ASSERT_TRUE(rev.ok());
+  ASSERT_GT(*rev, known);
+  auto stale = ocsp_->refresh(known);  // already reflects `known`: nothing read
+  ASSERT_TRUE(stale.ok());
+  EXPECT_EQ(*stale, known);
+  expectStatus(req, V_OCSP_CERTSTATUS_GOOD);  // the change is not in yet
+  auto fresh = ocsp_->refresh(*rev);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_GE(*fresh, *rev);
+  expectStatus(req, V_OCSP_CERTSTATUS_REVOKED, 1);
+}
+
 TEST_F(OcspTest, HoldAndResume) {
   auto cert = issue();
   makeResponder();

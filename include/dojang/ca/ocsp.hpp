@@ -83,7 +83,10 @@ class OcspResponder {
   // Pulls every registry change since the last refresh into the status index
   // and drops the cached responses of the changed serials, so the next answer
   // reflects them. Returns the registry revision now known. Errors: io.
-  Result<std::int64_t> refresh();
+  // With `at_least`, returns at once when the index already reflects that
+  // revision: concurrent writers that each call refresh(their revision) share
+  // one registry read instead of queueing one each.
+  Result<std::int64_t> refresh(std::int64_t at_least = -1);
   // Re-signs the pre-signed responses that are due within `ahead`; returns how many.
   std::size_t resign_due(std::chrono::seconds ahead);
 
