@@ -42,6 +42,7 @@ enum Reason : int {
   kNoTransaction,
   kSystem,
   kBadContent,
+  kSignerRefused,
 };
 
 constexpr const char* kAuthFailedText = "unknown reference number or wrong authorization code";
@@ -59,6 +60,7 @@ int error_library() {
         {ERR_PACK(0, 0, kNoTransaction), "no open transaction with this transactionID"},
         {ERR_PACK(0, 0, kSystem), kSystemText},
         {ERR_PACK(0, 0, kBadContent), "request content not acceptable"},
+        {ERR_PACK(0, 0, kSignerRefused), "the signing certificate cannot be used"},
         {0, nullptr},
     };
     strings[0].error = ERR_PACK(l, 0, 0);  // a zero entry would end the list
@@ -244,7 +246,7 @@ struct CmpService::Impl {
                      STACK_OF(OSSL_CMP_ITAV) * *out) {
     Exchange& ex = exchange(srv);
     if (ex.rejection) {  // signed genm: raised before processing; MAC: not reached
-      if (::ERR_peek_error() == 0) raise(kNotAuthorized, ex.rejection->text);
+      if (::ERR_peek_error() == 0) raise(kSignerRefused, ex.rejection->text);
       return 0;
     }
     const ca::Hierarchy& h = *ex.svc->ca;
@@ -559,6 +561,9 @@ std::optional<Rejection> CmpService::Impl::check_signer(Exchange& ex, const OSSL
                      "the signature does not verify with certificate " + serial};
   ex.signer = cert;
   ex.signer_record = std::move(record).value();
+  // A genm only fetches the CA's public certificates: any holder may ask, and
+  // the kur that follows gets the precise refusal.
+  if (type == internal::kBodyGenm) return std::nullopt;
   return signer_state(*ex.signer_record, type);
 }
 
@@ -729,7 +734,7 @@ Response CmpService::Impl::process_signed(const OSSL_CMP_MSG* req, int type,
       return Response::text(500, "cannot set up CMP\n");
     if (type == internal::kBodyGenm) {
       log("signed genm refused: " + refusal->text);
-      raise(kNotAuthorized, refusal->text);
+      raise(kSignerRefused, refusal->text);
     }
   }
   return finish(req, std::move(srv).value(), std::move(ex));

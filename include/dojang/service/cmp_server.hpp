@@ -58,8 +58,9 @@
 //                  affiliationChanged, superseded or cessationOfOperation. The
 //                  registry revokes at once (OCSP sees it, CRLs at their next
 //                  publication); answered with rp.
-//   genm           as above, for a holder of a valid certificate of ours
-//                  (`dojang renew` asks for the km certificate this way).
+//   genm           as above, signed by any certificate in our registry (the
+//                  answer is public; `dojang renew` asks for the km
+//                  certificate this way, and its kur gets the precise refusal).
 //   Responses are signed with the CA's CMP protection certificate (extraCerts:
 //   it and its chain). Refusals (kur: ip rejection; rr: rp rejection; genm:
 //   error) carry a PKIFailureInfo and a text:

@@ -400,8 +400,19 @@ Error exchange_error(const OSSL_CMP_CTX* ctx, std::string_view what) {
                  label + ": the issued certificate was not accepted: " + join(errors)};
   if (has(errors, ERR_LIB_CMP, CMP_R_RECEIVED_ERROR) ||
       has(errors, ERR_LIB_CMP, CMP_R_REQUEST_REJECTED_BY_SERVER) ||
-      status == OSSL_CMP_PKISTATUS_rejection)
-    return Error{Errc::policy, label + " refused by the CMP server: " + server_status(ctx)};
+      status == OSSL_CMP_PKISTATUS_rejection) {
+    std::string out = label + " refused by the CMP server: " + server_status(ctx);
+    // An error message's errorDetails (OpenSSL adds them to its RECEIVED_ERROR).
+    constexpr std::string_view kDetails = "errorDetails: ";
+    for (const QueuedError& q : errors) {
+      auto at = q.text.find(kDetails);
+      if (q.lib != ERR_LIB_CMP || q.reason != CMP_R_RECEIVED_ERROR || at == std::string::npos) continue;
+      std::string details = q.text.substr(at + kDetails.size());
+      if (!details.empty() && details.back() == ')') details.pop_back();
+      out += " [" + details + "]";
+    }
+    return Error{Errc::policy, out};
+  }
   bool malformed = std::any_of(errors.begin(), errors.end(), [](const QueuedError& q) {
     return q.lib == ERR_LIB_ASN1 || (q.lib == ERR_LIB_HTTP && answer_malformed(q.reason));
   });
