@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <cstring>
-#include <ctime>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -21,6 +20,7 @@
 #include "dojang/pki/cmp.hpp"
 #include "dojang/pki/encrypted_vid.hpp"
 #include "dojang/pki/random.hpp"
+#include "dojang/pki/time_text.hpp"
 #include "pki/internal/ossl.hpp"
 #include "service/internal/cmp_server_asn1.hpp"
 
@@ -118,14 +118,8 @@ Rejection unpack(const Error& e) {
   return {std::stoi(e.message.substr(0, sep)), e.message.substr(sep + 1)};
 }
 
-// "2027-03-01" (UTC).
 std::string date_text(TimePoint t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  ::gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
+  return format_utc(t, "%Y-%m-%d");
 }
 
 // The registry's key form of a serial INTEGER.
@@ -383,6 +377,8 @@ struct CmpService::Impl {
   Result<void> revoke(Exchange& ex, const X509_NAME* issuer, const ASN1_INTEGER* serial);
   Result<std::optional<ca::VidValue>> vid_of(const OSSL_CRMF_MSG* crm, const std::string& customer_id,
                                              const std::string& label);
+  // A new serial, then the certificate signed; rejections as issue() reports them.
+  Result<pki::Certificate> sign(ca::IssueRequest& request, const std::string& label);
   Result<void> record_issued(Exchange& ex, pki::Certificate cert, const Bytes& serial,
                              const std::string& customer_id, const std::string& application_ref);
   std::optional<Rejection> check_signer(Exchange& ex, const OSSL_CMP_MSG* req, int type,
@@ -443,18 +439,7 @@ Result<void> CmpService::Impl::issue(Exchange& ex, const OSSL_CRMF_MSG* crm,
   request.bank_code = app.bank_code;
   request.purpose = to_pki(app.purpose);
   request.vid = std::move(vid);
-  auto serial = ca::new_serial();
-  if (!serial.ok()) return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
-  request.serial = *serial;
-  auto cert = ca::issue_certificate(*ca, request, *clock);
-  if (!cert.ok()) {
-    ossl::clear_errors();
-    if (cert.error().code == Errc::crypto || cert.error().code == Errc::io) {
-      log("signing failed for reference " + ex.ref + ": " + cert.error().message);
-      return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
-    }
-    return fail(OSSL_CMP_PKIFAILUREINFO_badCertTemplate, cert.error().message);
-  }
+  DOJANG_ASSIGN(pki::Certificate cert, sign(request, "reference " + ex.ref));
 
   // Use the application up (exactly one request wins), then record the
   // certificate durably; only then does the ip leave.
@@ -464,7 +449,7 @@ Result<void> CmpService::Impl::issue(Exchange& ex, const OSSL_CRMF_MSG* crm,
     log("cannot use up reference " + ex.ref + ": " + s.error().message);
     return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
   }
-  DOJANG_TRY(record_issued(ex, std::move(cert).value(), request.serial, app.customer_id, ex.ref));
+  DOJANG_TRY(record_issued(ex, std::move(cert), request.serial, app.customer_id, ex.ref));
   log("issued certificate " + ex.serial_hex + " for reference " + ex.ref + " (pending certConf)");
   return {};
 }
@@ -490,6 +475,23 @@ Result<std::optional<ca::VidValue>> CmpService::Impl::vid_of(const OSSL_CRMF_MSG
   if (!match.ok()) return fail(OSSL_CMP_PKIFAILUREINFO_badRequest, kVidUnreadableText);
   if (!*match) return fail(OSSL_CMP_PKIFAILUREINFO_badRequest, kVidMismatchText);
   return std::optional<ca::VidValue>(ca::VidValue{opened->hash_alg, opened->vid});
+}
+
+Result<pki::Certificate> CmpService::Impl::sign(ca::IssueRequest& request,
+                                               const std::string& label) {
+  auto serial = ca::new_serial();
+  if (!serial.ok()) return reject_with(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
+  request.serial = *serial;
+  auto cert = ca::issue_certificate(*ca, request, *clock);
+  if (!cert.ok()) {
+    ossl::clear_errors();
+    if (cert.error().code == Errc::crypto || cert.error().code == Errc::io) {
+      log("signing failed for " + label + ": " + cert.error().message);
+      return reject_with(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
+    }
+    return reject_with(OSSL_CMP_PKIFAILUREINFO_badCertTemplate, cert.error().message);
+  }
+  return cert;
 }
 
 Result<void> CmpService::Impl::record_issued(Exchange& ex, pki::Certificate cert,
@@ -653,19 +655,8 @@ Result<void> CmpService::Impl::renew(Exchange& ex, const OSSL_CRMF_MSG* crm) {
                     " carries a VID: the kur must carry an EncryptedVID (regInfo " +
                     std::string(pki::kOidEncryptedVid) + ")");
   request.not_after = old.not_after + std::chrono::days(ca->options().user_validity_days);
-  auto serial = ca::new_serial();
-  if (!serial.ok()) return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
-  request.serial = *serial;
-  auto cert = ca::issue_certificate(*ca, request, *clock);
-  if (!cert.ok()) {
-    ossl::clear_errors();
-    if (cert.error().code == Errc::crypto || cert.error().code == Errc::io) {
-      log("signing failed renewing certificate " + old.serial_hex + ": " + cert.error().message);
-      return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
-    }
-    return fail(OSSL_CMP_PKIFAILUREINFO_badCertTemplate, cert.error().message);
-  }
-  DOJANG_TRY(record_issued(ex, std::move(cert).value(), request.serial, old.customer_id,
+  DOJANG_ASSIGN(pki::Certificate cert, sign(request, "renewal of certificate " + old.serial_hex));
+  DOJANG_TRY(record_issued(ex, std::move(cert), request.serial, old.customer_id,
                            "kur:" + old.serial_hex));
   ex.renews = old.serial_hex;
   log("issued certificate " + ex.serial_hex + " renewing " + old.serial_hex +
