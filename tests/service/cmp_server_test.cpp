@@ -515,15 +515,16 @@ class CmpRenewalTest : public CmpServerTest {
     std::string serial;  // registry key
     std::string customer;
   };
-  // A confirmed certificate with a VID for a new customer with IDN kIdn,
-  // issued age_days ago (the clock is set back meanwhile).
-  static Held issue_held(int age_days = 0) {
+  // A confirmed certificate (with a VID unless !vid) for a new customer with
+  // IDN kIdn, issued age_days ago (the clock is set back meanwhile).
+  static Held issue_held(int age_days = 0, bool vid = true) {
     const TimePoint now = w().clock.now();
     w().clock.set(now - std::chrono::days(age_days));
     std::string customer;
     auto t = w().application(kIdn, ra::Purpose::general, &customer);
     pki::PrivateKey key = new_key();
-    auto issued = wallet::request_ir(w().endpoint(), t.ref, t.auth_code, key, evid_for(kIdn, random_r()));
+    auto issued = wallet::request_ir(w().endpoint(), t.ref, t.auth_code, key,
+                                     vid ? std::optional(evid_for(kIdn, random_r())) : std::nullopt);
     EXPECT_TRUE(issued.ok()) << issued.error().message;
     std::string serial = registry_key(issued->cert);
     w().clock.set(now);
@@ -687,6 +688,32 @@ TEST_F(CmpRenewalTest, KurWithABadSignatureIsRefused) {
   EXPECT_NE(a.error.find("the signature does not verify with certificate " + h.serial), std::string::npos)
       << a.error;
   EXPECT_FALSE(w().registry->find(h.serial)->revoked_at.has_value());
+}
+
+TEST_F(CmpRenewalTest, ReplayedKurIsRefused) {
+  Held h = issue_held(355, false);  // inside the window; no VID, so no EncryptedVID needed
+  pki::PrivateKey key = new_key();
+  static Bytes captured;
+  captured.clear();
+  raw_kur(h, key, [](Bytes& der) {
+    captured = der;
+    der.assign({0x30, 0x00});  // the original is not sent
+  });
+  ASSERT_FALSE(captured.empty());
+  Response first = w().cmp->handle_der(captured);
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(w().cmp->open_transactions(), 1u);
+  // The same message again while its transaction waits for certConf.
+  Response again = w().cmp->handle_der(captured);
+  ASSERT_EQ(again.status, 200);
+  EXPECT_NE(again.body.find("transactionID already in use"), std::string::npos);
+  EXPECT_EQ(w().cmp->open_transactions(), 1u);
+  // Never confirmed: the old certificate stays valid, the new one is swept.
+  EXPECT_FALSE(w().registry->find(h.serial)->revoked_at.has_value());
+  w().clock.advance(ca::kConfirmTimeout + 1s);
+  EXPECT_GE(w().cmp->sweep().value(), 1);
+  w().clock.advance(-(ca::kConfirmTimeout + 1s));
+  EXPECT_EQ(w().cmp->open_transactions(), 0u);
 }
 
 TEST_F(CmpRenewalTest, KurWithTheOldKeyOrAnotherIdnIsRefused) {
