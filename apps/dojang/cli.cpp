@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "dojang/pki/vid.hpp"
 #include "dojang/wallet/store.hpp"
 
 namespace dojang::cli {
@@ -147,6 +148,19 @@ Result<Bytes> read_file(const fs::path& p, std::size_t max_size) {
   }
   if (in.bad()) return Error{Errc::io, p.string() + ": read error"};
   return data;
+}
+
+Result<SecretString> read_idn(const std::string& file, const std::string& prompt) {
+  DOJANG_ASSIGN(SecretString raw, read_secret({file, prompt, "--idn-file", false}));
+  return pki::normalize_idn(raw.view());
+}
+
+Result<pki::Certificate> read_certificate_file(const fs::path& p) {
+  DOJANG_ASSIGN(Bytes raw, read_file(p, 1 << 20));
+  auto cert = pki::Certificate::from_pem(raw);
+  if (!cert.ok()) cert = pki::Certificate::from_der(raw);
+  if (!cert.ok()) return Error{Errc::invalid_input, p.string() + ": not a certificate (PEM or DER)"};
+  return cert;
 }
 
 Status write_file(const fs::path& p, ByteView data) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "dojang/pki/certificate.hpp"
 #include "dojang/pki/result.hpp"
 #include "dojang/pki/secret.hpp"
 
@@ -45,6 +46,11 @@ struct SecretSource {
 // prompt on /dev/tty. Without either → Errc::usage naming the flag.
 Result<SecretString> read_secret(const SecretSource& source);
 
+// A resident registration number from --idn-file FILE or the terminal,
+// normalised to its 13 digits. Errors: as read_secret, invalid_input.
+Result<SecretString> read_idn(const std::string& file,
+                              const std::string& prompt = "Resident registration number (주민등록번호)");
+
 // Asks a yes/no question on the terminal; false when there is no terminal.
 bool confirm_on_terminal(const std::string& question);
 bool have_terminal();
@@ -54,6 +60,9 @@ fs::path npki_root(const GlobalOptions& g);
 
 // Reads a whole file; missing/unreadable → Errc::io (or not_found).
 Result<Bytes> read_file(const fs::path& p, std::size_t max_size = 64u << 20);
+// Reads a certificate file, PEM or DER. Errors: as read_file, invalid_input
+// ("<path>: not a certificate (PEM or DER)").
+Result<pki::Certificate> read_certificate_file(const fs::path& p);
 // Writes a whole file atomically (temp + fsync + rename).
 Status write_file(const fs::path& p, ByteView data);
 

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
       {"passwd", "change a certificate's password", setup_passwd},
       {"vid", "check a resident registration number against a certificate's VID", setup_vid},
       {"issue", "get a new certificate from the CA onto this device", setup_issue},
+      {"renew", "renew a certificate in its last 30 days (CMP kur, signed with its key)", setup_renew},
+      {"revoke", "revoke a certificate with its key (CMP rr)", setup_revoke},
   };
   Runner selected;
   for (const auto& v : verbs) {

@@ -18,5 +18,7 @@ Runner setup_vid(CLI::App& sub, GlobalOptions& g);
 Runner setup_issue(CLI::App& sub, GlobalOptions& g);
 Runner setup_export(CLI::App& sub, GlobalOptions& g);
 Runner setup_copy(CLI::App& sub, GlobalOptions& g);
+Runner setup_renew(CLI::App& sub, GlobalOptions& g);
+Runner setup_revoke(CLI::App& sub, GlobalOptions& g);
 
 }  // namespace dojang::cli

@@ -175,11 +175,8 @@ Runner setup_issue(CLI::App& sub, GlobalOptions& g) {
                           : o->format == "pbes2-aria" ? pki::KeyFileOptions::Format::pbes2_aria
                                                       : pki::KeyFileOptions::Format::seed_cbc_with_sha1;
     if (!o->trust.empty()) {
-      auto raw = read_file(o->trust, 1 << 20);
-      if (!raw.ok()) return failed(raw.error());
-      auto root = pki::Certificate::from_pem(*raw);
-      if (!root.ok()) root = pki::Certificate::from_der(*raw);
-      if (!root.ok()) return failed({Errc::invalid_input, o->trust + ": not a certificate (PEM or DER)"});
+      auto root = read_certificate_file(o->trust);
+      if (!root.ok()) return failed(root.error());
       p.trusted_root = std::move(root).value();
     }
     p.root_fingerprint = o->trust_fingerprint;
@@ -204,9 +201,7 @@ Runner setup_issue(CLI::App& sub, GlobalOptions& g) {
       p.bank = std::move(bank);
     }
     if (!o->idn_file.empty() || !teller) {
-      auto raw = read_secret({o->idn_file, "Resident registration number (주민등록번호)", "--idn-file", false});
-      if (!raw.ok()) return failed(raw.error());
-      auto digits = pki::normalize_idn(raw->view());
+      auto digits = read_idn(o->idn_file);
       if (!digits.ok()) return failed(digits.error());
       p.idn = std::move(digits).value();
     }

@@ -249,6 +249,7 @@ int main(int argc, char** argv) {
       if (!registry.ok()) return fail(registry.error());
       service::CmpServiceOptions cmp_options;
       cmp_options.confirm_timeout = settings.confirm_timeout;
+      cmp_options.renewal_window = settings.renewal_window;
       service::CmpService cmp((*d)->ca(), (*d)->bank(), **registry, (*d)->clock(), cmp_options);
       service::register_cmp(router, cmp);
       // Revocation: OCSP on /ocsp (pre-signed and nonce answers), CRLs on /crl/<name>.crl.

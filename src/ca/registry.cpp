@@ -310,6 +310,65 @@ Status Registry::confirm(std::string_view serial_hex) {
   return transition(serial_hex, CertStatus::confirmed);
 }
 
+Status Registry::confirm_superseding(std::string_view new_serial, std::string_view old_serial,
+                                     TimePoint when) {
+  const std::int64_t now = store::to_unix(clock_->now());
+  auto status_of = [](Connection& c, std::string_view serial) -> Result<CertificateRecord> {
+    DOJANG_ASSIGN(auto q, c.prepare("SELECT status, revoked_at, revocation_reason "
+                                    "FROM ca_certificates WHERE serial = ?"));
+    q.bind(1, serial);
+    DOJANG_ASSIGN(bool row, q.step());
+    if (!row) return Error{Errc::not_found, "no certificate with serial " + std::string(serial)};
+    CertificateRecord r;
+    DOJANG_ASSIGN(r.status, parse_status(q.text(0)));
+    if (!q.is_null(1)) r.revoked_at = store::from_unix(q.int64(1));
+    if (!q.is_null(2)) r.revocation_reason = static_cast<RevocationReason>(q.int64(2));
+    return r;
+  };
+  // 0: nothing changed (a repeated certConf).
+  auto rev = db_->transaction([&](Connection& c) -> Result<std::int64_t> {
+    DOJANG_ASSIGN(CertificateRecord fresh, status_of(c, new_serial));
+    DOJANG_ASSIGN(CertificateRecord old, status_of(c, old_serial));
+    const bool superseded = old.status == CertStatus::confirmed && old.revoked_at &&
+                            old.revocation_reason == RevocationReason::superseded;
+    if (fresh.status == CertStatus::confirmed && superseded) return std::int64_t{0};
+    if (fresh.status != CertStatus::pending)
+      return Error{Errc::policy, "certificate " + std::string(new_serial) + " is " +
+                                     cert_status_name(fresh.status)};
+    if (old.status != CertStatus::confirmed)
+      return Error{Errc::policy, "certificate " + std::string(old_serial) + " is " +
+                                     cert_status_name(old.status)};
+    if (old.revoked_at)
+      return Error{Errc::policy,
+                   "certificate " + std::string(old_serial) + " is already " +
+                       (old.revocation_reason == RevocationReason::certificate_hold
+                            ? std::string("suspended (certificateHold)")
+                            : std::string("revoked (") +
+                                  (old.revocation_reason
+                                       ? revocation_reason_name(*old.revocation_reason)
+                                       : "no reason") +
+                                  ")")};
+    DOJANG_ASSIGN(std::int64_t revision, bump_revision(c));
+    DOJANG_ASSIGN(auto confirm,
+                  c.prepare("UPDATE ca_certificates SET status = 'confirmed', confirmed_at = ?, "
+                            "change_seq = ? WHERE serial = ? AND status = 'pending'"));
+    confirm.bind(1, now).bind(2, revision).bind(3, new_serial);
+    DOJANG_TRY(confirm.run());
+    DOJANG_ASSIGN(auto revoke, c.prepare("UPDATE ca_certificates SET revoked_at = ?, "
+                                         "revocation_reason = ?, change_seq = ? "
+                                         "WHERE serial = ? AND revoked_at IS NULL"));
+    revoke.bind(1, store::to_unix(when))
+        .bind(2, static_cast<std::int64_t>(RevocationReason::superseded))
+        .bind(3, revision)
+        .bind(4, old_serial);
+    DOJANG_TRY(revoke.run());
+    return revision;
+  });
+  if (!rev.ok()) return std::move(rev).error();
+  if (*rev != 0) notify(*rev);
+  return {};
+}
+
 Status Registry::reject(std::string_view serial_hex) {
   return transition(serial_hex, CertStatus::rejected);
 }

@@ -10,6 +10,7 @@
 
 #include "dojang/pki/clock.hpp"
 #include "dojang/pki/random.hpp"
+#include "dojang/pki/time_text.hpp"
 
 namespace dojang {
 
@@ -29,6 +30,15 @@ const char* errc_name(Errc code) noexcept {
     case Errc::crypto: return "crypto";
   }
   return "unknown";
+}
+
+std::string format_utc(TimePoint t, const char* format) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  ::gmtime_r(&tt, &tm);
+  char buf[128];
+  std::size_t n = std::strftime(buf, sizeof buf, format, &tm);
+  return std::string(buf, n);
 }
 
 const SystemClock& SystemClock::instance() {

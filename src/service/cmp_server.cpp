@@ -4,6 +4,7 @@
 #include <openssl/crmf.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/x509v3.h>
 #include <openssl/x509.h>
 
 #include <atomic>
@@ -16,8 +17,10 @@
 
 #include "dojang/ca/issue.hpp"
 #include "dojang/pki/aead.hpp"
+#include "dojang/pki/cmp.hpp"
 #include "dojang/pki/encrypted_vid.hpp"
 #include "dojang/pki/random.hpp"
+#include "dojang/pki/time_text.hpp"
 #include "pki/internal/ossl.hpp"
 #include "service/internal/cmp_server_asn1.hpp"
 
@@ -39,6 +42,7 @@ enum Reason : int {
   kNoTransaction,
   kSystem,
   kBadContent,
+  kSignerRefused,
 };
 
 constexpr const char* kAuthFailedText = "unknown reference number or wrong authorization code";
@@ -56,6 +60,7 @@ int error_library() {
         {ERR_PACK(0, 0, kNoTransaction), "no open transaction with this transactionID"},
         {ERR_PACK(0, 0, kSystem), kSystemText},
         {ERR_PACK(0, 0, kBadContent), "request content not acceptable"},
+        {ERR_PACK(0, 0, kSignerRefused), "the signing certificate cannot be used"},
         {0, nullptr},
     };
     strings[0].error = ERR_PACK(l, 0, 0);  // a zero entry would end the list
@@ -113,6 +118,28 @@ Rejection unpack(const Error& e) {
   return {std::stoi(e.message.substr(0, sep)), e.message.substr(sep + 1)};
 }
 
+std::string date_text(TimePoint t) {
+  return format_utc(t, "%Y-%m-%d");
+}
+
+// The registry's key form of a serial INTEGER.
+std::string serial_hex_of(const ASN1_INTEGER* serial) {
+  if (serial == nullptr) return {};
+  return ca::serial_to_hex(ByteView(::ASN1_STRING_get0_data(serial),
+                                    static_cast<std::size_t>(::ASN1_STRING_length(serial))));
+}
+
+// The value of the first RDN of type nid in name other than `skip`; empty if none.
+std::string name_entry(const X509_NAME* name, int nid, std::string_view skip = {}) {
+  for (int i = -1; (i = ::X509_NAME_get_index_by_NID(name, nid, i)) >= 0;) {
+    const ASN1_STRING* v = ::X509_NAME_ENTRY_get_data(::X509_NAME_get_entry(name, i));
+    std::string text(reinterpret_cast<const char*>(::ASN1_STRING_get0_data(v)),
+                     static_cast<std::size_t>(::ASN1_STRING_length(v)));
+    if (text != skip) return text;
+  }
+  return {};
+}
+
 Response cmp_response(const OSSL_CMP_MSG* msg) {
   auto der = ossl::to_der(msg, ::i2d_OSSL_CMP_MSG, "CMP response");
   if (!der.ok()) return Response::text(500, "cannot encode the CMP response\n");
@@ -142,6 +169,11 @@ struct Exchange {
   std::string transaction_id;
   std::optional<ra::ApplicationForCa> app;
   std::optional<Rejection> rejection;  // set: answer every certificate request with it
+  // Signed requests (kur, rr, signed genm): the signer, checked against the registry.
+  std::optional<pki::Certificate> signer;
+  std::optional<ca::CertificateRecord> signer_record;
+  std::optional<int> rr_reason;  // rr: the reasonCode asked for
+  std::string renews;            // kur: the serial of the certificate it renews
   // After an issuance:
   std::string serial_hex;
   std::optional<pki::Certificate> cert;
@@ -185,11 +217,13 @@ struct CmpService::Impl {
                                          STACK_OF(X509) * *ca_pubs) {
     Exchange& ex = exchange(srv);
     if (!ex.rejection) {
-      auto issued = ex.svc->issue(ex, crm, p10cr);
+      auto issued = ex.signer_record ? ex.svc->renew(ex, crm) : ex.svc->issue(ex, crm, p10cr);
       if (!issued.ok()) ex.rejection = unpack(issued.error());
     }
     if (ex.rejection) {
-      ex.svc->log("ir for reference " + ex.ref + " rejected: " + ex.rejection->text);
+      ex.svc->log((ex.signer_record ? "kur signed by certificate " + ex.signer_record->serial_hex
+                                    : "ir for reference " + ex.ref) +
+                  " rejected: " + ex.rejection->text);
       ossl::clear_errors();
       return rejection_si(*ex.rejection);
     }
@@ -205,8 +239,8 @@ struct CmpService::Impl {
   static int on_genm(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, const STACK_OF(OSSL_CMP_ITAV) * in,
                      STACK_OF(OSSL_CMP_ITAV) * *out) {
     Exchange& ex = exchange(srv);
-    if (ex.rejection) {  // not reached: the MAC check fails first
-      raise(kAuthFailed);
+    if (ex.rejection) {  // signed genm: raised before processing; MAC: not reached
+      if (::ERR_peek_error() == 0) raise(kSignerRefused, ex.rejection->text);
       return 0;
     }
     const ca::Hierarchy& h = *ex.svc->ca;
@@ -268,6 +302,23 @@ struct CmpService::Impl {
     return 1;
   }
 
+  static OSSL_CMP_PKISI* on_rr(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, const X509_NAME* issuer,
+                               const ASN1_INTEGER* serial) {
+    Exchange& ex = exchange(srv);
+    if (!ex.rejection) {
+      auto revoked = ex.svc->revoke(ex, issuer, serial);
+      if (!revoked.ok()) ex.rejection = unpack(revoked.error());
+    }
+    if (ex.rejection) {
+      ex.svc->log("rr" + (ex.signer_record ? " signed by certificate " + ex.signer_record->serial_hex
+                                           : std::string()) +
+                  " rejected: " + ex.rejection->text);
+      ossl::clear_errors();
+      return rejection_si(*ex.rejection);
+    }
+    return ::OSSL_CMP_STATUSINFO_new(OSSL_CMP_PKISTATUS_accepted, 0, nullptr);
+  }
+
   static void on_error(OSSL_CMP_SRV_CTX* srv, const OSSL_CMP_MSG*, const OSSL_CMP_PKISI* si,
                        const ASN1_INTEGER*, const OSSL_CMP_PKIFREETEXT*) {
     Exchange& ex = exchange(srv);
@@ -305,17 +356,36 @@ struct CmpService::Impl {
       ERR_raise(ERR_LIB_CMP, CMP_R_CERTHASH_UNMATCHED);
       return 0;
     }
-    if (Status s = svc.registry->confirm(ex.serial_hex); !s.ok()) {
+    Status s = ex.renews.empty()
+                   ? svc.registry->confirm(ex.serial_hex)
+                   : svc.registry->confirm_superseding(ex.serial_hex, ex.renews, svc.clock->now());
+    if (!s.ok()) {
       svc.log("cannot confirm certificate " + ex.serial_hex + ": " + s.error().message);
       raise(kSystem, s.error().code == Errc::policy ? s.error().message : std::string());
       return 0;
     }
+    if (!ex.renews.empty())
+      svc.log("certificate " + ex.serial_hex + " confirmed; it renews " + ex.renews +
+              ", now revoked (superseded)");
     ex.confirmed = true;
     return 1;
   }
 
   // --- issuance -----------------------------------------------------------------
   Result<void> issue(Exchange& ex, const OSSL_CRMF_MSG* crm, const X509_REQ* p10cr);
+  Result<void> renew(Exchange& ex, const OSSL_CRMF_MSG* crm);
+  Result<void> revoke(Exchange& ex, const X509_NAME* issuer, const ASN1_INTEGER* serial);
+  Result<std::optional<ca::VidValue>> vid_of(const OSSL_CRMF_MSG* crm, const std::string& customer_id,
+                                             const std::string& label);
+  // A new serial, then the certificate signed; rejections as issue() reports them.
+  Result<pki::Certificate> sign(ca::IssueRequest& request, const std::string& label);
+  Result<void> record_issued(Exchange& ex, pki::Certificate cert, const Bytes& serial,
+                             const std::string& customer_id, const std::string& application_ref);
+  std::optional<Rejection> check_signer(Exchange& ex, const OSSL_CMP_MSG* req, int type,
+                                        const internal::HeaderFields& fields);
+  std::optional<Rejection> signer_state(const ca::CertificateRecord& record, int type) const;
+  Response process_signed(const OSSL_CMP_MSG* req, int type, const internal::HeaderFields& fields);
+  Response finish(const OSSL_CMP_MSG* req, Ptr<OSSL_CMP_SRV_CTX> srv, std::unique_ptr<Exchange> ex);
   static Error reject_with(int bit, std::string text) {
     return Error{Errc::policy, std::to_string(bit) + "\x1f" + std::move(text)};
   }
@@ -323,7 +393,9 @@ struct CmpService::Impl {
   Response process(ByteView der);
   Response continue_transaction(const OSSL_CMP_MSG* req, const std::string& tid);
   Response fail_without_transaction(const OSSL_CMP_MSG* req, Reason reason);
-  Result<Ptr<OSSL_CMP_SRV_CTX>> new_srv(Exchange& ex, ByteView secret);
+  // With a secret: answers MAC-protected with it; without: signed with the
+  // CA's CMP key, the signer (if known) pinned as the requester's certificate.
+  Result<Ptr<OSSL_CMP_SRV_CTX>> new_srv(Exchange& ex, std::optional<ByteView> secret);
   void maybe_sweep();
   Result<std::int64_t> sweep_now();
 };
@@ -355,25 +427,7 @@ Result<void> CmpService::Impl::issue(Exchange& ex, const OSSL_CRMF_MSG* crm,
   // The VID from the EncryptedVID in regInfo, checked against the holder's IDN.
   std::optional<ca::VidValue> vid;
   if (crm != nullptr) {
-    auto reg = internal::encrypted_vid_of(crm);
-    if (!reg.ok()) return fail(OSSL_CMP_PKIFAILUREINFO_badDataFormat, "CertReqMsg does not decode");
-    if (reg->has_value()) {
-      auto opened = pki::open_encrypted_vid(**reg, ca->km_key(), ca->km_cert());
-      if (!opened.ok()) {
-        ossl::clear_errors();
-        return fail(OSSL_CMP_PKIFAILUREINFO_badRequest, kVidUnreadableText);
-      }
-      auto idn = bank->customer_idn(app.customer_id);
-      if (!idn.ok()) {
-        log("cannot read the IDN of the holder of reference " + ex.ref + ": " +
-            idn.error().message);
-        return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
-      }
-      auto match = pki::check_vid_against_idn(*opened, *idn);
-      if (!match.ok()) return fail(OSSL_CMP_PKIFAILUREINFO_badRequest, kVidUnreadableText);
-      if (!*match) return fail(OSSL_CMP_PKIFAILUREINFO_badRequest, kVidMismatchText);
-      vid = ca::VidValue{opened->hash_alg, opened->vid};
-    }
+    DOJANG_ASSIGN(vid, vid_of(crm, app.customer_id, "reference " + ex.ref));
   }
 
   ca::IssueRequest request;
@@ -385,18 +439,7 @@ Result<void> CmpService::Impl::issue(Exchange& ex, const OSSL_CRMF_MSG* crm,
   request.bank_code = app.bank_code;
   request.purpose = to_pki(app.purpose);
   request.vid = std::move(vid);
-  auto serial = ca::new_serial();
-  if (!serial.ok()) return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
-  request.serial = *serial;
-  auto cert = ca::issue_certificate(*ca, request, *clock);
-  if (!cert.ok()) {
-    ossl::clear_errors();
-    if (cert.error().code == Errc::crypto || cert.error().code == Errc::io) {
-      log("signing failed for reference " + ex.ref + ": " + cert.error().message);
-      return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
-    }
-    return fail(OSSL_CMP_PKIFAILUREINFO_badCertTemplate, cert.error().message);
-  }
+  DOJANG_ASSIGN(pki::Certificate cert, sign(request, "reference " + ex.ref));
 
   // Use the application up (exactly one request wins), then record the
   // certificate durably; only then does the ip leave.
@@ -406,41 +449,329 @@ Result<void> CmpService::Impl::issue(Exchange& ex, const OSSL_CRMF_MSG* crm,
     log("cannot use up reference " + ex.ref + ": " + s.error().message);
     return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
   }
-  auto info = cert->info();
-  auto der = cert->der();
-  if (!info.ok() || !der.ok()) return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
+  DOJANG_TRY(record_issued(ex, std::move(cert), request.serial, app.customer_id, ex.ref));
+  log("issued certificate " + ex.serial_hex + " for reference " + ex.ref + " (pending certConf)");
+  return {};
+}
+
+Result<std::optional<ca::VidValue>> CmpService::Impl::vid_of(const OSSL_CRMF_MSG* crm,
+                                                             const std::string& customer_id,
+                                                             const std::string& label) {
+  auto fail = [](int bit, std::string text) -> Error { return reject_with(bit, std::move(text)); };
+  auto reg = internal::encrypted_vid_of(crm);
+  if (!reg.ok()) return fail(OSSL_CMP_PKIFAILUREINFO_badDataFormat, "CertReqMsg does not decode");
+  if (!reg->has_value()) return std::optional<ca::VidValue>{};
+  auto opened = pki::open_encrypted_vid(**reg, ca->km_key(), ca->km_cert());
+  if (!opened.ok()) {
+    ossl::clear_errors();
+    return fail(OSSL_CMP_PKIFAILUREINFO_badRequest, kVidUnreadableText);
+  }
+  auto idn = bank->customer_idn(customer_id);
+  if (!idn.ok()) {
+    log("cannot read the IDN of the holder of " + label + ": " + idn.error().message);
+    return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
+  }
+  auto match = pki::check_vid_against_idn(*opened, *idn);
+  if (!match.ok()) return fail(OSSL_CMP_PKIFAILUREINFO_badRequest, kVidUnreadableText);
+  if (!*match) return fail(OSSL_CMP_PKIFAILUREINFO_badRequest, kVidMismatchText);
+  return std::optional<ca::VidValue>(ca::VidValue{opened->hash_alg, opened->vid});
+}
+
+Result<pki::Certificate> CmpService::Impl::sign(ca::IssueRequest& request,
+                                               const std::string& label) {
+  auto serial = ca::new_serial();
+  if (!serial.ok()) return reject_with(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
+  request.serial = *serial;
+  auto cert = ca::issue_certificate(*ca, request, *clock);
+  if (!cert.ok()) {
+    ossl::clear_errors();
+    if (cert.error().code == Errc::crypto || cert.error().code == Errc::io) {
+      log("signing failed for " + label + ": " + cert.error().message);
+      return reject_with(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
+    }
+    return reject_with(OSSL_CMP_PKIFAILUREINFO_badCertTemplate, cert.error().message);
+  }
+  return cert;
+}
+
+Result<void> CmpService::Impl::record_issued(Exchange& ex, pki::Certificate cert,
+                                             const Bytes& serial, const std::string& customer_id,
+                                             const std::string& application_ref) {
+  auto info = cert.info();
+  auto der = cert.der();
+  if (!info.ok() || !der.ok())
+    return reject_with(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
   ca::CertificateRecord record;
-  record.serial_hex = ca::serial_to_hex(request.serial);
-  record.customer_id = app.customer_id;
-  record.application_ref = ex.ref;
+  record.serial_hex = ca::serial_to_hex(serial);
+  record.customer_id = customer_id;
+  record.application_ref = application_ref;
   record.subject = info->subject;
   record.not_before = info->not_before;
   record.not_after = info->not_after;
   record.der = std::move(der).value();
   record.transaction_id = ex.transaction_id;
   if (Status s = registry->record_pending(record); !s.ok()) {
-    log("cannot record certificate " + record.serial_hex + " (reference " + ex.ref +
-        " is used up): " + s.error().message);
-    return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
+    log("cannot record certificate " + record.serial_hex + " (" + application_ref +
+        "): " + s.error().message);
+    return reject_with(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
   }
   ex.serial_hex = record.serial_hex;
-  ex.cert = std::move(cert).value();
-  log("issued certificate " + ex.serial_hex + " for reference " + ex.ref + " (pending certConf)");
+  ex.cert = std::move(cert);
   return {};
 }
 
-Result<Ptr<OSSL_CMP_SRV_CTX>> CmpService::Impl::new_srv(Exchange& ex, ByteView secret) {
+// --- signed requests: kur, rr, genm --------------------------------------------
+
+std::optional<Rejection> CmpService::Impl::check_signer(Exchange& ex, const OSSL_CMP_MSG* req,
+                                                        int type,
+                                                        const internal::HeaderFields& fields) {
+  if (fields.password_based_mac)
+    return Rejection{OSSL_CMP_PKIFAILUREINFO_badMessageCheck,
+                     "kur and rr must be signed with the key of the certificate concerned"};
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (transactions.count(fields.transaction_id) != 0)
+      return Rejection{OSSL_CMP_PKIFAILUREINFO_transactionIdInUse,
+                       "transactionID already in use"};
+  }
+  auto certs = internal::extra_certs(req);
+  ossl::clear_errors();
+  if (!certs.ok() || certs->empty())
+    return Rejection{OSSL_CMP_PKIFAILUREINFO_signerNotTrusted,
+                     "no signer certificate in extraCerts"};
+  const pki::Certificate& cert = certs->front();
+  const std::string serial = serial_hex_of(::X509_get0_serialNumber(cert.native()));
+  constexpr const char* kNotOurs = "the signer certificate was not issued by this CA";
+  auto record = registry->find(serial);
+  if (!record.ok()) {
+    if (record.error().code == Errc::not_found)
+      return Rejection{OSSL_CMP_PKIFAILUREINFO_signerNotTrusted, kNotOurs};
+    log("cannot look up certificate " + serial + ": " + record.error().message);
+    return Rejection{OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText};
+  }
+  auto der = cert.der();
+  if (!der.ok() || *der != record->der)
+    return Rejection{OSSL_CMP_PKIFAILUREINFO_signerNotTrusted, kNotOurs};
+
+  Ptr<OSSL_CMP_CTX> check = own(::OSSL_CMP_CTX_new(ossl::libctx(), nullptr));
+  bool ok = check && ::OSSL_CMP_CTX_set_log_cb(check.get(), quiet_log) == 1 &&
+            ::OSSL_CMP_CTX_set1_srvCert(check.get(), cert.native()) == 1 &&
+            ::OSSL_CMP_validate_msg(check.get(), req) == 1;
+  ossl::clear_errors();
+  if (!ok)
+    return Rejection{OSSL_CMP_PKIFAILUREINFO_badMessageCheck,
+                     "the signature does not verify with certificate " + serial};
+  ex.signer = cert;
+  ex.signer_record = std::move(record).value();
+  // A genm only fetches the CA's public certificates: any holder may ask, and
+  // the kur that follows gets the precise refusal.
+  if (type == internal::kBodyGenm) return std::nullopt;
+  return signer_state(*ex.signer_record, type);
+}
+
+std::optional<Rejection> CmpService::Impl::signer_state(const ca::CertificateRecord& r,
+                                                        int type) const {
+  const std::string& s = r.serial_hex;
+  if (r.status == ca::CertStatus::pending)
+    return Rejection{OSSL_CMP_PKIFAILUREINFO_notAuthorized,
+                     "certificate " + s + " is not confirmed"};
+  if (r.status != ca::CertStatus::confirmed)
+    return Rejection{OSSL_CMP_PKIFAILUREINFO_certRevoked, "certificate " + s + " is revoked (" +
+                                                              ca::cert_status_name(r.status) + ")"};
+  if (r.revoked_at) {
+    if (r.revocation_reason == ca::RevocationReason::certificate_hold)
+      return Rejection{OSSL_CMP_PKIFAILUREINFO_certRevoked,
+                       "certificate " + s + " is suspended (certificateHold)"};
+    return Rejection{OSSL_CMP_PKIFAILUREINFO_certRevoked,
+                     "certificate " + s + " is revoked (" +
+                         (r.revocation_reason ? ca::revocation_reason_name(*r.revocation_reason)
+                                              : "no reason") +
+                         ")"};
+  }
+  const TimePoint now = clock->now();
+  if (now >= r.not_after)
+    return Rejection{OSSL_CMP_PKIFAILUREINFO_notAuthorized,
+                     "certificate " + s + " expired on " + date_text(r.not_after) +
+                         ": apply for a new certificate"};
+  const TimePoint opens = r.not_after - options.renewal_window;
+  if (type == internal::kBodyKur && now < opens)
+    return Rejection{OSSL_CMP_PKIFAILUREINFO_notAuthorized,
+                     "certificate " + s + " cannot be renewed yet: the renewal window opens on " +
+                         date_text(opens) + " (" + std::to_string(options.renewal_window.count()) +
+                         " days before it expires on " + date_text(r.not_after) + ")"};
+  return std::nullopt;
+}
+
+Result<void> CmpService::Impl::renew(Exchange& ex, const OSSL_CRMF_MSG* crm) {
+  auto fail = [](int bit, std::string text) -> Error { return reject_with(bit, std::move(text)); };
+  const ca::CertificateRecord& old = *ex.signer_record;
+  const pki::Certificate& old_cert = *ex.signer;
+  if (crm == nullptr) return fail(OSSL_CMP_PKIFAILUREINFO_badRequest, "no certificate request");
+
+  // RFC 4211 section 6.5: oldCertID names the certificate to be updated.
+  if (const OSSL_CRMF_CERTID* id = ::OSSL_CRMF_MSG_get0_regCtrl_oldCertID(crm)) {
+    const X509_NAME* issuer = ::OSSL_CRMF_CERTID_get0_issuer(id);
+    if (serial_hex_of(::OSSL_CRMF_CERTID_get0_serialNumber(id)) != old.serial_hex ||
+        issuer == nullptr ||
+        ::X509_NAME_cmp(issuer, ::X509_get_issuer_name(old_cert.native())) != 0)
+      return fail(OSSL_CMP_PKIFAILUREINFO_badCertId,
+                  "oldCertID does not name the certificate that signs the kur");
+  }
+  auto spki = internal::template_public_key(::OSSL_CRMF_MSG_get0_tmpl(crm));
+  if (!spki.ok()) return fail(OSSL_CMP_PKIFAILUREINFO_badCertTemplate, spki.error().message);
+  auto old_spki = old_cert.public_key_der();
+  if (!old_spki.ok()) return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
+  if (*spki == *old_spki)
+    return fail(OSSL_CMP_PKIFAILUREINFO_badCertTemplate, "a renewal needs a new key pair");
+
+  // Subject, realName, bank and purpose: from the old certificate.
+  auto info = old_cert.info();
+  if (!info.ok() || !info->real_name)
+    return fail(OSSL_CMP_PKIFAILUREINFO_badRequest,
+                "certificate " + old.serial_hex + " has no identifyData to renew");
+  ca::IssueRequest request;
+  request.public_key_der = std::move(spki).value();
+  request.real_name = *info->real_name;
+  const X509_NAME* subject = ::X509_get_subject_name(old_cert.native());
+  const std::string cn = name_entry(subject, NID_commonName);
+  const auto digits_at = cn.rfind("()");
+  request.holder_digits = digits_at == std::string::npos ? std::string() : cn.substr(digits_at + 2);
+  request.bank_code = name_entry(subject, NID_organizationalUnitName, "personal4IB");
+  const ca::PolicyOids& oids = ca->options().policies;
+  std::optional<pki::Purpose> purpose;
+  for (const auto& policy : info->policies) {
+    if (policy.oid == oids.general) purpose = pki::Purpose::general;
+    if (policy.oid == oids.bank_insurance) purpose = pki::Purpose::bank_insurance;
+  }
+  if (!purpose)
+    return fail(OSSL_CMP_PKIFAILUREINFO_badRequest,
+                "certificate " + old.serial_hex + " has no policy this CA issues");
+  request.purpose = *purpose;
+
+  DOJANG_ASSIGN(request.vid, vid_of(crm, old.customer_id, "certificate " + old.serial_hex));
+  if (!request.vid && info->vid)
+    return fail(OSSL_CMP_PKIFAILUREINFO_badRequest,
+                "certificate " + old.serial_hex +
+                    " carries a VID: the kur must carry an EncryptedVID (regInfo " +
+                    std::string(pki::kOidEncryptedVid) + ")");
+  request.not_after = old.not_after + std::chrono::days(ca->options().user_validity_days);
+  DOJANG_ASSIGN(pki::Certificate cert, sign(request, "renewal of certificate " + old.serial_hex));
+  DOJANG_TRY(record_issued(ex, std::move(cert), request.serial, old.customer_id,
+                           "kur:" + old.serial_hex));
+  ex.renews = old.serial_hex;
+  log("issued certificate " + ex.serial_hex + " renewing " + old.serial_hex +
+      " (pending certConf)");
+  return {};
+}
+
+Result<void> CmpService::Impl::revoke(Exchange& ex, const X509_NAME* issuer,
+                                      const ASN1_INTEGER* serial) {
+  auto fail = [](int bit, std::string text) -> Error { return reject_with(bit, std::move(text)); };
+  if (!ex.signer_record) return fail(OSSL_CMP_PKIFAILUREINFO_badMessageCheck, kAuthFailedText);
+  const ca::CertificateRecord& r = *ex.signer_record;
+  const std::string named = serial_hex_of(serial);
+  if (named != r.serial_hex || issuer == nullptr ||
+      ::X509_NAME_cmp(issuer, ::X509_get_issuer_name(ex.signer->native())) != 0)
+    return fail(OSSL_CMP_PKIFAILUREINFO_notAuthorized,
+                "a certificate can only be revoked with its own key: the rr names certificate " +
+                    (named.empty() ? std::string("(none)") : named) + " but is signed by " +
+                    r.serial_hex);
+  using ca::RevocationReason;
+  const auto reason = static_cast<RevocationReason>(ex.rr_reason.value_or(0));
+  if (reason != RevocationReason::unspecified && reason != RevocationReason::key_compromise &&
+      reason != RevocationReason::affiliation_changed &&
+      reason != RevocationReason::superseded &&
+      reason != RevocationReason::cessation_of_operation)
+    return fail(OSSL_CMP_PKIFAILUREINFO_badRequest,
+                std::string("reason ") + ca::revocation_reason_name(reason) +
+                    " cannot be asked for with the key (unspecified, keyCompromise, "
+                    "affiliationChanged, superseded, cessationOfOperation)");
+  if (Status s = registry->revoke(r.serial_hex, reason, clock->now()); !s.ok()) {
+    if (s.error().code == Errc::policy)
+      return fail(OSSL_CMP_PKIFAILUREINFO_certRevoked, s.error().message);
+    log("cannot revoke certificate " + r.serial_hex + ": " + s.error().message);
+    return fail(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
+  }
+  log("certificate " + r.serial_hex + " revoked by its holder (" +
+      ca::revocation_reason_name(reason) + ")");
+  return {};
+}
+
+Response CmpService::Impl::process_signed(const OSSL_CMP_MSG* req, int type,
+                                          const internal::HeaderFields& fields) {
+  auto ex = std::make_unique<Exchange>();
+  ex->svc = this;
+  ex->transaction_id = fields.transaction_id;
+  std::optional<Rejection> refusal = check_signer(*ex, req, type, fields);
+  if (!refusal && type == internal::kBodyRr) {
+    auto reason = internal::revocation_reason(req);
+    ossl::clear_errors();
+    if (!reason.ok()) {
+      refusal = Rejection{OSSL_CMP_PKIFAILUREINFO_badDataFormat, reason.error().message};
+    } else {
+      ex->rr_reason = *reason;
+    }
+  }
+  auto srv = new_srv(*ex, std::nullopt);
+  if (!srv.ok()) {
+    log("cannot set up the CMP server context: " + srv.error().message);
+    return Response::text(500, "cannot set up CMP\n");
+  }
+  ::ERR_clear_error();
+  if (refusal) {
+    ex->rejection = refusal;
+    // Let OpenSSL get as far as our callback, which answers with the refusal.
+    if (::OSSL_CMP_SRV_CTX_set_accept_unprotected(srv->get(), 1) != 1)
+      return Response::text(500, "cannot set up CMP\n");
+    if (type == internal::kBodyGenm) {
+      log("signed genm refused: " + refusal->text);
+      raise(kSignerRefused, refusal->text);
+    }
+  }
+  return finish(req, std::move(srv).value(), std::move(ex));
+}
+
+Response CmpService::Impl::finish(const OSSL_CMP_MSG* req, Ptr<OSSL_CMP_SRV_CTX> srv,
+                                  std::unique_ptr<Exchange> ex) {
+  Ptr<OSSL_CMP_MSG> rsp = own(::OSSL_CMP_SRV_process_request(srv.get(), req));
+  ossl::clear_errors();
+  if (!rsp) return Response::text(500, "cannot produce a CMP response\n");
+  Response out = cmp_response(rsp.get());
+  if (ex->cert) {  // keep the transaction open for its certConf
+    auto t = std::make_shared<Transaction>();
+    t->srv = std::move(srv);
+    t->ex = std::move(ex);
+    t->started = clock->now();
+    std::lock_guard<std::mutex> lock(mu);
+    transactions[t->ex->transaction_id] = std::move(t);
+  }
+  return out;
+}
+
+Result<Ptr<OSSL_CMP_SRV_CTX>> CmpService::Impl::new_srv(Exchange& ex,
+                                                        std::optional<ByteView> secret) {
   Ptr<OSSL_CMP_SRV_CTX> srv = own(::OSSL_CMP_SRV_CTX_new(ossl::libctx(), nullptr));
   DOJANG_TRY(ossl::check_ptr(srv.get(), "OSSL_CMP_SRV_CTX_new"));
   DOJANG_TRY(ossl::check(
-      ::OSSL_CMP_SRV_CTX_init(srv.get(), &ex, &Impl::on_cert_request, nullptr, &Impl::on_genm,
-                              &Impl::on_error, &Impl::on_certconf, nullptr),
+      ::OSSL_CMP_SRV_CTX_init(srv.get(), &ex, &Impl::on_cert_request, &Impl::on_rr,
+                              &Impl::on_genm, &Impl::on_error, &Impl::on_certconf, nullptr),
       "OSSL_CMP_SRV_CTX_init"));
   OSSL_CMP_CTX* ctx = ::OSSL_CMP_SRV_CTX_get0_cmp_ctx(srv.get());
   DOJANG_TRY(ossl::check(::OSSL_CMP_CTX_set_log_cb(ctx, quiet_log), "CMP log callback"));
-  DOJANG_TRY(ossl::check(
-      ::OSSL_CMP_CTX_set1_secretValue(ctx, secret.data(), static_cast<int>(secret.size())),
-      "CMP secret"));
+  if (secret) {
+    DOJANG_TRY(ossl::check(
+        ::OSSL_CMP_CTX_set1_secretValue(ctx, secret->data(), static_cast<int>(secret->size())),
+        "CMP secret"));
+  } else {
+    DOJANG_TRY(ossl::check(::OSSL_CMP_CTX_set1_cert(ctx, ca->cmp_cert().native()), "CMP cert"));
+    DOJANG_TRY(ossl::check(::OSSL_CMP_CTX_set1_pkey(ctx, ca->cmp_key().native()), "CMP key"));
+    Ptr<STACK_OF(X509)> chain = stack_of({&ca->issuing_cert(), &ca->root_cert()});
+    DOJANG_TRY(ossl::check_ptr(chain.get(), "CMP chain"));
+    DOJANG_TRY(ossl::check(::OSSL_CMP_CTX_set1_untrusted(ctx, chain.get()), "CMP chain"));
+    if (ex.signer)
+      DOJANG_TRY(
+          ossl::check(::OSSL_CMP_CTX_set1_srvCert(ctx, ex.signer->native()), "CMP signer"));
+  }
   if (!ex.ref.empty())
     DOJANG_TRY(ossl::check(::OSSL_CMP_CTX_set1_referenceValue(
                                ctx, reinterpret_cast<const unsigned char*>(ex.ref.data()),
@@ -512,6 +843,9 @@ Response CmpService::Impl::process(ByteView der) {
   maybe_sweep();
 
   const int type = ::OSSL_CMP_MSG_get_bodytype(req.get());
+  if (type == internal::kBodyKur || type == internal::kBodyRr ||
+      (type == internal::kBodyGenm && !fields->password_based_mac))
+    return process_signed(req.get(), type, *fields);
   const bool cert_request =
       type == internal::kBodyIr || type == internal::kBodyCr || type == internal::kBodyP10cr;
   if (!cert_request && type != internal::kBodyGenm)
@@ -594,19 +928,7 @@ Response CmpService::Impl::process(ByteView der) {
       raise(*failure, failure_text);
     }
   }
-  Ptr<OSSL_CMP_MSG> rsp = own(::OSSL_CMP_SRV_process_request(srv->get(), req.get()));
-  ossl::clear_errors();
-  if (!rsp) return Response::text(500, "cannot produce a CMP response\n");
-  Response out = cmp_response(rsp.get());
-  if (ex->cert) {  // keep the transaction open for its certConf
-    auto t = std::make_shared<Transaction>();
-    t->srv = std::move(srv).value();
-    t->ex = std::move(ex);
-    t->started = clock->now();
-    std::lock_guard<std::mutex> lock(mu);
-    transactions[t->ex->transaction_id] = std::move(t);
-  }
-  return out;
+  return finish(req.get(), std::move(srv).value(), std::move(ex));
 }
 
 void CmpService::Impl::maybe_sweep() {

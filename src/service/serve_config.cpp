@@ -131,6 +131,19 @@ Status apply_revocation(const Reader& r, const toml::table& t, ServeSettings& s)
   return ok_status();
 }
 
+Status apply_profile(const Reader& r, const toml::table& t, ServeSettings& s) {
+  for (auto&& [k, v] : t) {
+    if (k == "renewal_window_days") {
+      auto n = r.integer(v, "profile.renewal_window_days", 1, 3650);
+      if (!n.ok()) return std::move(n).error();
+      s.renewal_window = std::chrono::days(*n);
+    } else {
+      return r.unknown(k, "profile." + std::string(k.str()));
+    }
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Status apply_serve_toml(std::string_view text, std::string_view source, ServeSettings& settings) {
@@ -153,7 +166,8 @@ Status apply_serve_toml(std::string_view text, std::string_view source, ServeSet
       auto n = r.integer(v, "handler_threads", 1, 1024);
       if (!n.ok()) return std::move(n).error();
       s.http.handler_threads = static_cast<int>(*n);
-    } else if (k == "tls" || k == "limits" || k == "timeouts" || k == "revocation") {
+    } else if (k == "tls" || k == "limits" || k == "timeouts" || k == "revocation" ||
+               k == "profile") {
       DOJANG_ASSIGN(const toml::table* t, r.section(v, k.str()));
       if (k == "tls") {
         DOJANG_TRY(apply_tls(r, *t, s));
@@ -161,6 +175,8 @@ Status apply_serve_toml(std::string_view text, std::string_view source, ServeSet
         DOJANG_TRY(apply_limits(r, *t, s));
       } else if (k == "timeouts") {
         DOJANG_TRY(apply_timeouts(r, *t, s));
+      } else if (k == "profile") {
+        DOJANG_TRY(apply_profile(r, *t, s));
       } else {
         DOJANG_TRY(apply_revocation(r, *t, s));
       }

@@ -14,6 +14,8 @@
 #include "dojang/wallet/cmp_client.hpp"
 #include "dojang/wallet/credential.hpp"
 #include "pki/internal/ossl.hpp"
+#include "wallet/internal/ca_certs.hpp"
+#include "wallet/internal/steps.hpp"
 
 namespace dojang::wallet {
 
@@ -23,23 +25,12 @@ namespace ossl = pki::internal;
 
 constexpr std::size_t kRandomNumLength = 20;  // R, as every Korean CA issues it
 
-// Prefixes an error with the step it happened in.
 Error at(IssueStep step, Error e) {
-  e.message = std::string(issue_step_name(step)) + ": " + e.message;
-  return e;
+  return internal::at_step(issue_step_name(step), std::move(e));
 }
 
-#define ISSUE_TRY(step, expr)                                            \
-  do {                                                                   \
-    auto&& issue_try_r_ = (expr);                                        \
-    if (!issue_try_r_.ok()) return at(step, issue_try_r_.error());        \
-  } while (0)
-#define ISSUE_ASSIGN(step, decl, expr) \
-  ISSUE_ASSIGN_IMPL_(DOJANG_CONCAT_(issue_r_, __LINE__), step, decl, expr)
-#define ISSUE_ASSIGN_IMPL_(tmp, step, decl, expr)            \
-  auto tmp = (expr);                                          \
-  if (!tmp.ok()) return at(step, std::move(tmp).error());     \
-  decl = std::move(tmp).value()
+#define ISSUE_TRY(step, expr) DOJANG_STEP_TRY(issue_step_name(step), expr)
+#define ISSUE_ASSIGN(step, decl, expr) DOJANG_STEP_ASSIGN(issue_step_name(step), decl, expr)
 
 std::string normalise_fingerprint(std::string_view text) {
   std::string out;
@@ -52,48 +43,6 @@ std::string normalise_fingerprint(std::string_view text) {
 
 bool self_signed(const pki::Certificate& c) {
   return (::X509_get_extension_flags(c.native()) & EXFLAG_SS) != 0;
-}
-
-// Checks that cert chains to root with `others` as intermediates (current time).
-Status verify_to_root(const pki::Certificate& cert, const pki::Certificate& root,
-                      const std::vector<pki::Certificate>& others) {
-  ossl::Ptr<X509_STORE> store = ossl::own(::X509_STORE_new());
-  DOJANG_TRY(ossl::check_ptr(store.get(), "X509_STORE_new"));
-  DOJANG_TRY(ossl::check(::X509_STORE_add_cert(store.get(), root.native()), "trust anchor"));
-  ossl::Ptr<STACK_OF(X509)> untrusted = ossl::own(sk_X509_new_null());
-  DOJANG_TRY(ossl::check_ptr(untrusted.get(), "sk_X509_new_null"));
-  for (const auto& o : others) {
-    DOJANG_TRY(ossl::check(::X509_add_cert(untrusted.get(), o.native(),
-                                           X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP),
-                           "intermediate"));
-  }
-  ossl::Ptr<X509_STORE_CTX> vctx = ossl::own(::X509_STORE_CTX_new_ex(ossl::libctx(), nullptr));
-  DOJANG_TRY(ossl::check_ptr(vctx.get(), "X509_STORE_CTX_new_ex"));
-  DOJANG_TRY(ossl::check(::X509_STORE_CTX_init(vctx.get(), store.get(), cert.native(), untrusted.get()),
-                         "X509_STORE_CTX_init"));
-  if (::X509_verify_cert(vctx.get()) != 1) {
-    ossl::clear_errors();
-    std::string subject = "a CA certificate";
-    if (auto info = cert.info(); info.ok()) subject = "\"" + info->subject + "\"";
-    return Error{Errc::invalid_input,
-                 subject + " does not chain to the trusted root: " +
-                     ::X509_verify_cert_error_string(::X509_STORE_CTX_get_error(vctx.get()))};
-  }
-  return {};
-}
-
-// The CA's key-management (encryption) certificate among the genm answer: an
-// end-entity certificate whose key may encipher keys.
-std::optional<pki::Certificate> find_km_cert(const std::vector<pki::Certificate>& certs) {
-  for (const auto& c : certs) {
-    X509* x = c.native();
-    if (::X509_check_ca(x) != 0) continue;
-    if ((::X509_get_extension_flags(x) & EXFLAG_KUSAGE) != 0 &&
-        (::X509_get_key_usage(x) & KU_KEY_ENCIPHERMENT) == 0)
-      continue;
-    return c;
-  }
-  return std::nullopt;
 }
 
 std::string last_digits(std::string_view masked, std::size_t n) {
@@ -218,12 +167,8 @@ Result<IssueOutcome> issue_certificate(IssueParams& p) {
                 {Errc::invalid_input, "the server sent no root CA certificate with the pinned fingerprint"});
   }
   endpoint.trusted = {*root};
-  std::vector<pki::Certificate> verified;
-  for (const auto& c : ca_certs) {
-    if (::X509_cmp(c.native(), root->native()) == 0) continue;
-    ISSUE_TRY(IssueStep::ca_certificates, verify_to_root(c, *root, ca_certs));
-    verified.push_back(c);
-  }
+  ISSUE_ASSIGN(IssueStep::ca_certificates, std::vector<pki::Certificate> verified,
+               internal::verified_ca_certs(ca_certs, *root));
 
   // --- Key pair and R, made here; EncryptedVID when the IDN is known.
   say(IssueStep::key_generation, "Generating your key on this device (RSA-2048)…");
@@ -233,7 +178,7 @@ Result<IssueOutcome> issue_certificate(IssueParams& p) {
   ISSUE_TRY(IssueStep::key_generation, pki::random_bytes(std::span<std::uint8_t>(r.data(), r.size())));
   std::optional<std::pair<std::string, Bytes>> reg_info;
   if (p.idn) {
-    std::optional<pki::Certificate> km = find_km_cert(verified);
+    std::optional<pki::Certificate> km = internal::find_km_cert(verified);
     if (!km)
       return at(IssueStep::ca_certificates,
                 {Errc::invalid_input,

@@ -420,10 +420,9 @@ Result<StoredCredential> NpkiStore::add(ByteView cert_der, ByteView key_file,
   return load_credential(root, ca, dest);
 }
 
-Result<std::vector<fs::path>> NpkiStore::remove(const StoredCredential& cred) const {
-  const fs::path folder = cred.folder;
+Status NpkiStore::check_own_folder(const fs::path& folder) const {
   if (folder.empty()) return Error{Errc::usage, "no credential folder given"};
-  // Only ever delete inside <root>/<CA>/USER/ of this store.
+  // Only ever touch folders inside <root>/<CA>/USER/ of this store.
   fs::path canonical = normal(folder);
   if (!canonical.has_filename()) canonical = canonical.parent_path();  // a trailing '/'
   const fs::path parent = canonical.parent_path();
@@ -436,6 +435,32 @@ Result<std::vector<fs::path>> NpkiStore::remove(const StoredCredential& cred) co
   DOJANG_ASSIGN(Kind k, internal::kind_of(folder));
   if (k == Kind::missing) return Error{Errc::not_found, folder.string() + " no longer exists"};
   if (k != Kind::directory) return Error{Errc::usage, folder.string() + " is not a folder"};
+  return {};
+}
+
+Result<fs::path> NpkiStore::retire(const StoredCredential& cred, std::string_view label) const {
+  DOJANG_TRY(check_own_folder(cred.folder));
+  fs::path folder = normal(cred.folder);
+  if (!folder.has_filename()) folder = folder.parent_path();
+  std::string base = "." + std::string(label);
+  if (cred.info) base += "-" + cred.info->serial_hex;
+  base += "-" + folder.filename().string();
+  fs::path target = folder.parent_path() / base;
+  for (int i = 2;; ++i) {
+    DOJANG_ASSIGN(Kind k, internal::kind_of(target));
+    if (k == Kind::missing) break;
+    target = folder.parent_path() / (base + "." + std::to_string(i));
+  }
+  if (::rename(folder.c_str(), target.c_str()) != 0)
+    return Error{Errc::io, "cannot move " + folder.string() + " aside: " +
+                               internal::errno_text(errno)};
+  DOJANG_TRY(internal::fsync_dir(folder.parent_path()));
+  return target;
+}
+
+Result<std::vector<fs::path>> NpkiStore::remove(const StoredCredential& cred) const {
+  const fs::path folder = cred.folder;
+  DOJANG_TRY(check_own_folder(folder));
 
   DOJANG_ASSIGN(auto names, internal::list_dir(folder));
   std::vector<fs::path> remaining;

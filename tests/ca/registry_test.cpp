@@ -79,6 +79,32 @@ TEST_F(RegistryTest, PendingThenConfirmed) {
   expectError(reg_->reject("0a"), Errc::policy);
 }
 
+TEST_F(RegistryTest, ConfirmSupersedingConfirmsTheNewAndRevokesTheOldTogether) {
+  ASSERT_TRUE(reg_->record_pending(record("01")).ok());
+  ASSERT_TRUE(reg_->confirm("01").ok());
+  ASSERT_TRUE(reg_->record_pending(record("02")).ok());
+  ASSERT_TRUE(reg_->record_pending(record("03")).ok());
+  auto rev = reg_->revision().value();
+  clock_.advance(5s);
+  ASSERT_TRUE(reg_->confirm_superseding("02", "01", clock_.now()).ok());
+  expectStatus("02", CertStatus::confirmed);
+  auto old = reg_->find("01").value();
+  EXPECT_EQ(old.revoked_at, clock_.now());
+  EXPECT_EQ(old.revocation_reason, RevocationReason::superseded);
+  EXPECT_EQ(reg_->revision().value(), rev + 1);  // one change for both
+  EXPECT_TRUE(reg_->confirm_superseding("02", "01", clock_.now()).ok());  // a repeated certConf
+  EXPECT_EQ(reg_->revision().value(), rev + 1);
+
+  // A second renewal of the superseded certificate cannot be confirmed: nothing changes.
+  Status second = reg_->confirm_superseding("03", "01", clock_.now());
+  expectError(second, Errc::policy);
+  EXPECT_NE(second.error().message.find("already revoked (superseded)"), std::string::npos)
+      << second.error().message;
+  expectStatus("03", CertStatus::pending);
+  expectError(reg_->confirm_superseding("03", "ff", clock_.now()), Errc::not_found);
+  expectStatus("03", CertStatus::pending);
+}
+
 TEST_F(RegistryTest, DuplicateSerialIsImpossible) {
   ASSERT_TRUE(reg_->record_pending(record("0b")).ok());
   expectError(reg_->record_pending(record("0b")), Errc::already_exists);

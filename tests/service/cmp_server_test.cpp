@@ -6,6 +6,7 @@
 #include <openssl/cmp.h>
 #include <openssl/x509.h>
 
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -516,6 +517,277 @@ TEST_F(CmpServerTest, UnconfirmedCertificatesAreRevokedAfterTheTimeout) {
   EXPECT_EQ(after.pending, 0);
   EXPECT_EQ(after.revoked_unconfirmed, before.revoked_unconfirmed + pending.pending);
   EXPECT_EQ(w().cmp->open_transactions(), 0u);
+}
+
+// --- Signed requests: kur (renewal) and rr (revocation with the key) ----------
+
+class CmpRenewalTest : public CmpServerTest {
+ protected:
+  struct Held {
+    pki::Certificate cert;
+    pki::PrivateKey key;
+    std::string serial;  // registry key
+    std::string customer;
+  };
+  // A confirmed certificate (with a VID unless !vid) for a new customer with
+  // IDN kIdn, issued age_days ago (the clock is set back meanwhile).
+  static Held issue_held(int age_days = 0, bool vid = true) {
+    const TimePoint now = w().clock.now();
+    w().clock.set(now - std::chrono::days(age_days));
+    std::string customer;
+    auto t = w().application(kIdn, ra::Purpose::general, &customer);
+    pki::PrivateKey key = new_key();
+    auto issued = wallet::request_ir(w().endpoint(), t.ref, t.auth_code, key,
+                                     vid ? std::optional(evid_for(kIdn, random_r())) : std::nullopt);
+    EXPECT_TRUE(issued.ok()) << issued.error().message;
+    std::string serial = registry_key(issued->cert);
+    w().clock.set(now);
+    return Held{issued->cert, std::move(key), serial, customer};
+  }
+  // Moves the clock to `before` the certificate's notAfter; restored by TearDown.
+  void at_days_before_expiry(const Held& h, int days) {
+    auto rec = w().registry->find(h.serial);
+    ASSERT_TRUE(rec.ok());
+    saved_ = w().clock.now();
+    w().clock.set(rec->not_after - std::chrono::days(days));
+  }
+  void TearDown() override {
+    if (saved_) w().clock.set(*saved_);
+    CmpServerTest::TearDown();
+  }
+
+  // A kur as OpenSSL's client sends it, with `tamper` applied to its DER,
+  // answered by the service in-process: (PKIStatus, PKIFailureInfo names, error).
+  struct RawAnswer {
+    int status = -1;
+    std::string failinfo;
+    std::string error;
+  };
+  static RawAnswer raw_kur(const Held& h, const pki::PrivateKey& new_key_,
+                           std::function<void(Bytes&)> tamper) {
+    static thread_local std::function<void(Bytes&)> t;
+    t = std::move(tamper);
+    Ptr<OSSL_CMP_CTX> ctx = own(::OSSL_CMP_CTX_new(ossl::libctx(), nullptr));
+    ::OSSL_CMP_CTX_set_log_cb(
+        ctx.get(), [](const char*, const char*, int, OSSL_CMP_severity, const char*) { return 1; });
+    ::OSSL_CMP_CTX_set1_cert(ctx.get(), h.cert.native());
+    ::OSSL_CMP_CTX_set1_pkey(ctx.get(), h.key.native());
+    ::OSSL_CMP_CTX_set_option(ctx.get(), OSSL_CMP_OPT_UNPROTECTED_ERRORS, 1);
+    ::EVP_PKEY_up_ref(new_key_.native());
+    ::OSSL_CMP_CTX_set0_newPkey(ctx.get(), 1, new_key_.native());
+    ::OSSL_CMP_CTX_set_transfer_cb(ctx.get(), [](OSSL_CMP_CTX*, const OSSL_CMP_MSG* req) -> OSSL_CMP_MSG* {
+      auto der = ossl::to_der(req, ::i2d_OSSL_CMP_MSG, "kur");
+      if (!der.ok()) return nullptr;
+      t(*der);
+      Response r = w().cmp->handle_der(*der);
+      if (r.status != 200) return nullptr;
+      const unsigned char* p = reinterpret_cast<const unsigned char*>(r.body.data());
+      return ::d2i_OSSL_CMP_MSG(nullptr, &p, static_cast<long>(r.body.size()));
+    });
+    X509* cert = ::OSSL_CMP_exec_certreq(ctx.get(), OSSL_CMP_KUR, nullptr);
+    RawAnswer a;
+    if (cert != nullptr) {
+      a.status = OSSL_CMP_PKISTATUS_accepted;
+      return a;
+    }
+    a.status = ::OSSL_CMP_CTX_get_status(ctx.get());
+    a.failinfo = ossl::failinfo_names(::OSSL_CMP_CTX_get_failInfoCode(ctx.get()));
+    a.error = ossl::exchange_error(ctx.get(), "kur").message;
+    return a;
+  }
+
+  std::optional<TimePoint> saved_;
+};
+
+TEST_F(CmpRenewalTest, KurInsideTheWindowRenewsAndSupersedesAtCertConf) {
+  // Issued 355 days ago: expires in 10 days (the client checks the new
+  // certificate against the real time, so the clock stays at now).
+  Held h = issue_held(355);
+  auto old_rec = w().registry->find(h.serial).value();
+  pki::PrivateKey key = new_key();
+  SecretBytes r = random_r();
+  auto renewed = wallet::request_kur(w().endpoint(), h.cert, h.key, key, evid_for(kIdn, r));
+  ASSERT_TRUE(renewed.ok()) << renewed.error().message;
+  EXPECT_TRUE(renewed->cert.matches(key));
+  auto old_info = h.cert.info().value();
+  auto info = renewed->cert.info().value();
+  EXPECT_EQ(info.subject, old_info.subject);
+  EXPECT_EQ(info.real_name, old_info.real_name);
+  EXPECT_EQ(info.policies.at(0).oid, old_info.policies.at(0).oid);
+  auto vid_ok = pki::verify_vid(renewed->cert, r, SecretString(std::string(kIdn)));
+  ASSERT_TRUE(vid_ok.ok());
+  EXPECT_TRUE(*vid_ok);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(info.not_after - old_info.not_after),
+            std::chrono::seconds(std::chrono::days(365)));
+
+  auto rec = w().registry->find(registry_key(renewed->cert)).value();
+  EXPECT_EQ(rec.status, ca::CertStatus::confirmed);
+  EXPECT_EQ(rec.customer_id, h.customer);
+  EXPECT_EQ(rec.application_ref, "kur:" + h.serial);
+  auto old = w().registry->find(h.serial).value();
+  ASSERT_TRUE(old.revoked_at.has_value());
+  EXPECT_EQ(old.revocation_reason, ca::RevocationReason::superseded);
+  EXPECT_EQ(old_rec.revoked_at, std::nullopt);
+  EXPECT_EQ(w().cmp->open_transactions(), 0u);
+
+  // The old certificate cannot renew again (a replayed kur is refused the same way).
+  auto again = wallet::request_kur(w().endpoint(), h.cert, h.key, new_key(), evid_for(kIdn, random_r()));
+  expectRefused(again, "certRevoked");
+  expectRefused(again, "is revoked (superseded)");
+  // The new one can sign a genm.
+  auto certs = wallet::request_ca_certs(w().endpoint(), renewed->cert, key);
+  EXPECT_TRUE(certs.ok()) << certs.error().message;
+}
+
+TEST_F(CmpRenewalTest, KurOutsideTheWindowSaysWhenItOpens) {
+  Held h = issue_held();
+  auto r = wallet::request_kur(w().endpoint(), h.cert, h.key, new_key(), evid_for(kIdn, random_r()));
+  expectRefused(r, "notAuthorized");
+  expectRefused(r, "cannot be renewed yet: the renewal window opens on ");
+  expectRefused(r, "(30 days before it expires on ");
+  EXPECT_FALSE(w().registry->find(h.serial)->revoked_at.has_value());
+}
+
+TEST_F(CmpRenewalTest, KurAfterExpiryIsRefused) {
+  Held h = issue_held();
+  at_days_before_expiry(h, -1);
+  auto r = wallet::request_kur(w().endpoint(), h.cert, h.key, new_key(), evid_for(kIdn, random_r()));
+  expectRefused(r, "notAuthorized");
+  expectRefused(r, "expired on ");
+}
+
+TEST_F(CmpRenewalTest, KurByRevokedOrSuspendedSignerIsRefused) {
+  Held h = issue_held();
+  at_days_before_expiry(h, 10);
+  ASSERT_TRUE(w().registry->revoke(h.serial, ca::RevocationReason::certificate_hold, w().clock.now()).ok());
+  auto held = wallet::request_kur(w().endpoint(), h.cert, h.key, new_key(), evid_for(kIdn, random_r()));
+  expectRefused(held, "certRevoked");
+  expectRefused(held, "suspended (certificateHold)");
+  ASSERT_TRUE(w().registry->revoke(h.serial, ca::RevocationReason::key_compromise, w().clock.now()).ok());
+  auto revoked = wallet::request_kur(w().endpoint(), h.cert, h.key, new_key(), evid_for(kIdn, random_r()));
+  expectRefused(revoked, "certRevoked");
+  expectRefused(revoked, "revoked (keyCompromise)");
+}
+
+TEST_F(CmpRenewalTest, KurSignedByACertificateNotInTheRegistryIsRefused) {
+  // The CA's own CMP certificate is issued by the issuing CA but is no subscriber's.
+  const auto& ca = w().data->ca();
+  auto r = wallet::request_kur(w().endpoint(), ca.cmp_cert(), ca.cmp_key(), new_key(), std::nullopt);
+  expectRefused(r, "signerNotTrusted");
+  expectRefused(r, "the signer certificate was not issued by this CA");
+}
+
+TEST_F(CmpRenewalTest, KurWithABadSignatureIsRefused) {
+  Held h = issue_held();
+  at_days_before_expiry(h, 10);
+  pki::PrivateKey key = new_key();
+  // Flip a bit in the last byte of the protection BIT STRING ([0] after header and body).
+  auto a = raw_kur(h, key, [](Bytes& der) {
+    const unsigned char* p = der.data();
+    const unsigned char* end = der.data() + der.size();
+    long len = 0;
+    int tag = 0, cls = 0;
+    ::ASN1_get_object(&p, &len, &tag, &cls, end - p);  // PKIMessage: into its content
+    for (int skip = 0; skip < 2; ++skip) {             // header, body
+      ::ASN1_get_object(&p, &len, &tag, &cls, end - p);
+      p += len;
+    }
+    ::ASN1_get_object(&p, &len, &tag, &cls, end - p);  // protection
+    ASSERT_EQ(cls, V_ASN1_CONTEXT_SPECIFIC);
+    ASSERT_EQ(tag, 0);
+    der[static_cast<size_t>(p - der.data() + len - 1)] ^= 0x01;
+  });
+  EXPECT_EQ(a.status, OSSL_CMP_PKISTATUS_rejection) << a.error;
+  EXPECT_NE(a.failinfo.find("badMessageCheck"), std::string::npos) << a.failinfo << " " << a.error;
+  EXPECT_NE(a.error.find("the signature does not verify with certificate " + h.serial), std::string::npos)
+      << a.error;
+  EXPECT_FALSE(w().registry->find(h.serial)->revoked_at.has_value());
+}
+
+TEST_F(CmpRenewalTest, ReplayedKurIsRefused) {
+  Held h = issue_held(355, false);  // inside the window; no VID, so no EncryptedVID needed
+  pki::PrivateKey key = new_key();
+  static Bytes captured;
+  captured.clear();
+  raw_kur(h, key, [](Bytes& der) {
+    captured = der;
+    der.assign({0x30, 0x00});  // the original is not sent
+  });
+  ASSERT_FALSE(captured.empty());
+  Response first = w().cmp->handle_der(captured);
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(w().cmp->open_transactions(), 1u);
+  // The same message again while its transaction waits for certConf.
+  Response again = w().cmp->handle_der(captured);
+  ASSERT_EQ(again.status, 200);
+  EXPECT_NE(again.body.find("transactionID already in use"), std::string::npos);
+  EXPECT_EQ(w().cmp->open_transactions(), 1u);
+  // Never confirmed: the old certificate stays valid, the new one is swept.
+  EXPECT_FALSE(w().registry->find(h.serial)->revoked_at.has_value());
+  w().clock.advance(ca::kConfirmTimeout + 1s);
+  EXPECT_GE(w().cmp->sweep().value(), 1);
+  w().clock.advance(-(ca::kConfirmTimeout + 1s));
+  EXPECT_EQ(w().cmp->open_transactions(), 0u);
+}
+
+TEST_F(CmpRenewalTest, KurWithTheOldKeyOrAnotherIdnIsRefused) {
+  Held h = issue_held();
+  at_days_before_expiry(h, 10);
+  auto same = wallet::request_kur(w().endpoint(), h.cert, h.key, h.key, evid_for(kIdn, random_r()));
+  expectRefused(same, "badCertTemplate");
+  expectRefused(same, "a renewal needs a new key pair");
+  auto other = wallet::request_kur(w().endpoint(), h.cert, h.key, new_key(), evid_for(kOtherIdn, random_r()));
+  expectRefused(other, "VID does not match the holder");
+  auto none = wallet::request_kur(w().endpoint(), h.cert, h.key, new_key(), std::nullopt);
+  expectRefused(none, "must carry an EncryptedVID");
+  EXPECT_FALSE(w().registry->find(h.serial)->revoked_at.has_value());
+}
+
+TEST_F(CmpRenewalTest, RrWithTheKeyRevokesWithTheReason) {
+  Held h = issue_held();
+  Status s = wallet::request_rr(w().endpoint(), h.cert, h.key, 1);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto rec = w().registry->find(h.serial).value();
+  ASSERT_TRUE(rec.revoked_at.has_value());
+  EXPECT_EQ(rec.revocation_reason, ca::RevocationReason::key_compromise);
+  // Again: already revoked.
+  Status again = wallet::request_rr(w().endpoint(), h.cert, h.key, 1);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, Errc::policy);
+  EXPECT_NE(again.error().message.find("certRevoked"), std::string::npos) << again.error().message;
+
+  Held plain = issue_held();
+  ASSERT_TRUE(wallet::request_rr(w().endpoint(), plain.cert, plain.key, 0).ok());
+  EXPECT_EQ(w().registry->find(plain.serial)->revocation_reason, ca::RevocationReason::unspecified);
+  Held hold = issue_held();
+  Status refused = wallet::request_rr(w().endpoint(), hold.cert, hold.key, 6);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("certificateHold cannot be asked for with the key"), std::string::npos)
+      << refused.error().message;
+  EXPECT_FALSE(w().registry->find(hold.serial)->revoked_at.has_value());
+}
+
+TEST_F(CmpRenewalTest, RrForSomeoneElsesCertificateIsNotAuthorized) {
+  Held mine = issue_held();
+  Held theirs = issue_held();
+  // Signed with my key (my certificate in extraCerts), naming their certificate.
+  std::vector<pki::Certificate> trusted{w().data->ca().root_cert()};
+  ossl::CmpClientOptions options;
+  std::string url = w().url();
+  options.url = url;
+  options.trusted = &trusted;
+  options.cert = &mine.cert;
+  options.key = &mine.key;
+  auto client = ossl::CmpClient::create(options);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  ASSERT_EQ(::OSSL_CMP_CTX_set1_oldCert((*client)->ctx(), theirs.cert.native()), 1);
+  EXPECT_NE(::OSSL_CMP_exec_RR_ses((*client)->ctx()), 1);
+  Error e = ossl::exchange_error((*client)->ctx(), "rr");
+  EXPECT_EQ(e.code, Errc::policy) << e.message;
+  EXPECT_NE(e.message.find("notAuthorized"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("can only be revoked with its own key"), std::string::npos) << e.message;
+  EXPECT_FALSE(w().registry->find(theirs.serial)->revoked_at.has_value());
+  EXPECT_FALSE(w().registry->find(mine.serial)->revoked_at.has_value());
 }
 
 }  // namespace

@@ -102,6 +102,15 @@ TEST_F(ServeConfigTest, FileErrors) {
   EXPECT_EQ(settings_.http.threads, 1);
 }
 
+TEST_F(ServeConfigTest, RenewalWindow) {
+  EXPECT_EQ(settings_.renewal_window, std::chrono::days(30));
+  ASSERT_TRUE(apply("[profile]\nrenewal_window_days = 400\n").ok());
+  EXPECT_EQ(settings_.renewal_window, std::chrono::days(400));
+  expectInvalid("[profile]\nrenewal_window_days = 0", "profile.renewal_window_days must be between 1 and 3650");
+  expectInvalid("[profile]\nwindow = 3", "unknown setting 'profile.window'");
+  EXPECT_EQ(settings_.renewal_window, std::chrono::days(400));
+}
+
 TEST(LoopbackListenTest, OnlyLoopbackAddresses) {
   EXPECT_TRUE(is_loopback_listen("127.0.0.1:8080"));
   EXPECT_TRUE(is_loopback_listen("127.1.2.3:0"));

@@ -150,6 +150,15 @@ class Registry {
   // not_found, policy (rejected or revoked: "certificate is <status>"), io.
   Status confirm(std::string_view serial_hex);
 
+  // certConf accepted a renewal (CMP kur): in one transaction, new_serial
+  // pending -> confirmed and old_serial, which must be confirmed and neither
+  // revoked nor on hold, revoked at `when` with reason superseded. Nothing
+  // changes unless both do; a repeated certConf (new confirmed, old superseded)
+  // succeeds. Errors: not_found, policy ("certificate <old> is already revoked
+  // (superseded)", "certificate <new> is rejected", ...), io.
+  Status confirm_superseding(std::string_view new_serial, std::string_view old_serial,
+                             TimePoint when);
+
   // certConf refused the certificate: pending -> rejected. Errors: not_found,
   // policy (already confirmed or revoked), io.
   Status reject(std::string_view serial_hex);

@@ -34,6 +34,48 @@
 //                  info types are ignored. This is what wallet::request_ca_certs asks.
 //   error          logged, answered with pkiConf.
 //
+// Signed requests (no reference number: protection is a signature by the key
+// of a certificate this CA issued, that certificate first in extraCerts):
+//   kur            renewal. The signer must be one of ours (the exact DER in
+//                  ca::Registry), confirmed, neither revoked nor on hold, not
+//                  expired, and now must be inside the renewal window (the last
+//                  CmpServiceOptions::renewal_window before its notAfter). An
+//                  oldCertID control, when present, must name the signer; the
+//                  template's key must be a new one. The new certificate copies
+//                  subject, realName, bank and purpose from the old certificate
+//                  (never from the template); its VID comes from the
+//                  EncryptedVID in regInfo, checked against the holder's IDN as
+//                  for ir (required when the old certificate has a VID); it runs
+//                  from now to one user validity (a year) past the old notAfter.
+//                  It is recorded pending with application_ref "kur:<old
+//                  serial>"; its certConf confirms it and revokes the old one
+//                  (superseded) in one registry transaction
+//                  (Registry::confirm_superseding), so a second renewal of the
+//                  same certificate cannot be confirmed.
+//   rr             revocation with the key: the RevDetails must name the signer
+//                  itself (else notAuthorized); reason from crlEntryDetails
+//                  reasonCode: unspecified (none), keyCompromise,
+//                  affiliationChanged, superseded or cessationOfOperation. The
+//                  registry revokes at once (OCSP sees it, CRLs at their next
+//                  publication); answered with rp.
+//   genm           as above, signed by any certificate in our registry (the
+//                  answer is public; `dojang renew` asks for the km
+//                  certificate this way, and its kur gets the precise refusal).
+//   Responses are signed with the CA's CMP protection certificate (extraCerts:
+//   it and its chain). Refusals (kur: ip rejection; rr: rp rejection; genm:
+//   error) carry a PKIFailureInfo and a text:
+//     badMessageCheck   "the signature does not verify with certificate <s>",
+//                       or a MAC-protected kur / rr
+//     signerNotTrusted  no signer certificate, or one this CA did not issue
+//     certRevoked       "certificate <s> is revoked (<reason>)" / "... is suspended
+//                       (certificateHold)"
+//     notAuthorized     "certificate <s> expired on <date>" / "certificate <s>
+//                       cannot be renewed before <date> ..." / not yet confirmed /
+//                       an rr for another certificate than the signer
+//     badCertId         oldCertID is not the signer
+//     badCertTemplate   the same key as the old certificate
+//     transactionIdInUse  a transactionID that is still open
+//
 // Errors (each one a CMP message, never a crash):
 //   ir / cr / p10cr are answered with an ip / cp whose PKIStatusInfo is
 //   rejection with a PKIFailureInfo and a statusString:
@@ -84,6 +126,9 @@ struct CmpServiceOptions {
   // How long the CA waits for a certConf (then the transaction is forgotten
   // and, by Registry::expire_unconfirmed, the certificate revoked).
   std::chrono::seconds confirm_timeout = ca::kConfirmTimeout;
+  // A certificate can be renewed (kur) in the last renewal_window before its
+  // notAfter (dojangd.toml [profile] renewal_window_days).
+  std::chrono::days renewal_window{30};
   // One line per notable event (rejections, client error messages, failures);
   // never secrets. Empty: stderr.
   std::function<void(std::string_view)> log;

@@ -27,6 +27,9 @@
 //   crl_interval  = 60              # a revocation reaches the CRLs at most this much later
 //   crl_validity  = 86400           # thisUpdate..nextUpdate of every CRL
 //   ocsp_validity = 3600            # thisUpdate..nextUpdate of OCSP responses
+//
+//   [profile]
+//   renewal_window_days = 30        # CMP kur is accepted this many days before notAfter
 #pragma once
 
 #include <chrono>
@@ -44,6 +47,7 @@ struct ServeSettings {
   std::chrono::seconds crl_interval{60};
   std::chrono::seconds crl_validity{86400};
   std::chrono::seconds ocsp_validity{3600};
+  std::chrono::days renewal_window{30};
 };
 
 // Applies the TOML text to settings (keys absent from the text keep their

@@ -56,4 +56,28 @@ Result<std::vector<pki::Certificate>> request_ca_certs(const CmpEndpoint& endpoi
                                                        std::string_view reference,
                                                        const SecretString& auth_code);
 
+// The same genm exchange signed with a current certificate's key instead of
+// a reference number (renewal, revocation). Same errors as request_kur.
+Result<std::vector<pki::Certificate>> request_ca_certs(const CmpEndpoint& endpoint,
+                                                       const pki::Certificate& cert,
+                                                       const pki::PrivateKey& key);
+
+// Renews cert with a kur (key update request) signed with key, the current
+// certificate first in extraCerts, for new_key (subject and oldCertID from
+// cert) with an optional regInfo {OID, DER value} (the EncryptedVID), then
+// certConf and pkiConf as request_ir. The new certificate must be for new_key
+// and chain to endpoint.trusted.
+// Errors: as request_ir; policy carries the CA's refusal ("rejected:
+// notAuthorized (certificate ... cannot be renewed yet: ...)").
+Result<IssuedCertificate> request_kur(const CmpEndpoint& endpoint, const pki::Certificate& cert,
+                                      const pki::PrivateKey& key, const pki::PrivateKey& new_key,
+                                      const std::optional<std::pair<std::string, Bytes>>& reg_info);
+
+// Asks the CA to revoke cert with an rr signed with its own key, with CRLReason
+// `reason` (RFC 5280 number; 0, unspecified, is sent as no reasonCode, as RFC
+// 5280 section 5.3.1 asks). Returns once the CA has answered with an accepting rp.
+// Errors: as request_kur.
+Status request_rr(const CmpEndpoint& endpoint, const pki::Certificate& cert,
+                  const pki::PrivateKey& key, int reason);
+
 }  // namespace dojang::wallet

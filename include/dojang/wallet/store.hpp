@@ -80,7 +80,15 @@ class NpkiStore {
   // not_found (the folder no longer exists), io.
   Result<std::vector<std::filesystem::path>> remove(const StoredCredential& cred) const;
 
+  // Moves the credential folder aside, files untouched, to
+  // USER/.<label>-<serial hex>-<folder name> (".2", ".3", ... appended when
+  // taken), where list() and select() no longer see it; returns the new path.
+  // Renewal retires the superseded credential ("superseded"), revocation with
+  // the key the revoked one ("revoked"). Errors: as remove, io.
+  Result<std::filesystem::path> retire(const StoredCredential& cred, std::string_view label) const;
+
  private:
+  Status check_own_folder(const std::filesystem::path& folder) const;
   std::vector<std::filesystem::path> roots_;
 };
 

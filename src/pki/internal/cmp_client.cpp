@@ -159,9 +159,10 @@ Result<CmpHttpTarget> parse_cmp_url(std::string_view url) {
 
 Result<std::unique_ptr<CmpClient>> CmpClient::create(const CmpClientOptions& options) {
   DOJANG_ASSIGN(CmpHttpTarget target, parse_cmp_url(options.url));
-  if (options.reference.empty())
+  const bool signed_requests = options.cert != nullptr && options.key != nullptr;
+  if (!signed_requests && options.reference.empty())
     return Error{Errc::usage, "the reference number (senderKID) is empty"};
-  if (options.secret == nullptr || options.secret->empty())
+  if (!signed_requests && (options.secret == nullptr || options.secret->empty()))
     return Error{Errc::usage, "the authorization code (shared secret) is empty"};
   if (options.timeout_seconds < 0) return Error{Errc::usage, "negative CMP timeout"};
 
@@ -174,13 +175,19 @@ Result<std::unique_ptr<CmpClient>> CmpClient::create(const CmpClientOptions& opt
   DOJANG_TRY(check(::OSSL_CMP_CTX_set_log_cb(c, quiet_log), "OSSL_CMP_CTX_set_log_cb"));
   DOJANG_TRY(check(::OSSL_CMP_CTX_set_transfer_cb(c, &CmpClient::transfer), "CMP transfer"));
   DOJANG_TRY(check(::OSSL_CMP_CTX_set_transfer_cb_arg(c, client.get()), "CMP transfer"));
-  DOJANG_TRY(check(::OSSL_CMP_CTX_set1_referenceValue(
-                       c, reinterpret_cast<const unsigned char*>(options.reference.data()),
-                       static_cast<int>(options.reference.size())),
-                   "CMP reference value"));
-  DOJANG_TRY(check(::OSSL_CMP_CTX_set1_secretValue(c, options.secret->bytes().data(),
-                                                   static_cast<int>(options.secret->size())),
-                   "CMP secret value"));
+  if (signed_requests) {
+    DOJANG_TRY(check(::OSSL_CMP_CTX_set1_cert(c, options.cert->native()), "CMP signer certificate"));
+    DOJANG_TRY(check(::OSSL_CMP_CTX_set1_pkey(c, options.key->native()), "CMP signer key"));
+    DOJANG_TRY(check(::OSSL_CMP_CTX_set1_oldCert(c, options.cert->native()), "CMP old certificate"));
+  } else {
+    DOJANG_TRY(check(::OSSL_CMP_CTX_set1_referenceValue(
+                         c, reinterpret_cast<const unsigned char*>(options.reference.data()),
+                         static_cast<int>(options.reference.size())),
+                     "CMP reference value"));
+    DOJANG_TRY(check(::OSSL_CMP_CTX_set1_secretValue(c, options.secret->bytes().data(),
+                                                     static_cast<int>(options.secret->size())),
+                     "CMP secret value"));
+  }
   DOJANG_TRY(check(::OSSL_CMP_CTX_set_option(c, OSSL_CMP_OPT_UNPROTECTED_ERRORS, 1),
                    "CMP unprotected errors"));
   static const std::vector<Certificate> none;
@@ -239,11 +246,11 @@ OSSL_CMP_MSG* CmpClient::send(const OSSL_CMP_MSG* req) {
 }
 
 Result<Ptr<OSSL_CRMF_MSG>> cert_req_msg_with_reginfo(OSSL_CMP_CTX* ctx, std::string_view oid,
-                                                     ByteView value_der) {
+                                                     ByteView value_der, bool for_kur) {
   EVP_PKEY* key = ::OSSL_CMP_CTX_get0_newPkey(ctx, 1);
   if (key == nullptr)
     return Error{Errc::usage, "no new private key set for the certificate request"};
-  Ptr<OSSL_CRMF_MSG> crm = own(::OSSL_CMP_CTX_setup_CRM(ctx, 0, kCertReqId));
+  Ptr<OSSL_CRMF_MSG> crm = own(::OSSL_CMP_CTX_setup_CRM(ctx, for_kur ? 1 : 0, kCertReqId));
   DOJANG_TRY(check_ptr(crm.get(), "OSSL_CMP_CTX_setup_CRM"));
   DOJANG_ASSIGN(Bytes der, to_der(crm.get(), ::i2d_OSSL_CRMF_MSG, "CertReqMsg"));
   DOJANG_ASSIGN(Bytes with_reginfo, add_reginfo_to_cert_req_msg(der, oid, value_der));
@@ -393,8 +400,19 @@ Error exchange_error(const OSSL_CMP_CTX* ctx, std::string_view what) {
                  label + ": the issued certificate was not accepted: " + join(errors)};
   if (has(errors, ERR_LIB_CMP, CMP_R_RECEIVED_ERROR) ||
       has(errors, ERR_LIB_CMP, CMP_R_REQUEST_REJECTED_BY_SERVER) ||
-      status == OSSL_CMP_PKISTATUS_rejection)
-    return Error{Errc::policy, label + " refused by the CMP server: " + server_status(ctx)};
+      status == OSSL_CMP_PKISTATUS_rejection) {
+    std::string out = label + " refused by the CMP server: " + server_status(ctx);
+    // An error message's errorDetails (OpenSSL adds them to its RECEIVED_ERROR).
+    constexpr std::string_view kDetails = "errorDetails: ";
+    for (const QueuedError& q : errors) {
+      auto at = q.text.find(kDetails);
+      if (q.lib != ERR_LIB_CMP || q.reason != CMP_R_RECEIVED_ERROR || at == std::string::npos) continue;
+      std::string details = q.text.substr(at + kDetails.size());
+      if (!details.empty() && details.back() == ')') details.pop_back();
+      out += " [" + details + "]";
+    }
+    return Error{Errc::policy, out};
+  }
   bool malformed = std::any_of(errors.begin(), errors.end(), [](const QueuedError& q) {
     return q.lib == ERR_LIB_ASN1 || (q.lib == ERR_LIB_HTTP && answer_malformed(q.reason));
   });

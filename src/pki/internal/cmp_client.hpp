@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dojang/pki/certificate.hpp"
+#include "dojang/pki/key.hpp"
 #include "pki/internal/ossl.hpp"
 
 namespace dojang::pki::internal {
@@ -31,10 +32,14 @@ struct CmpClientOptions {
   int timeout_seconds = 30;                           // per message; 0 = none
   std::string_view reference;                         // senderKID
   const SecretString* secret = nullptr;               // the PBM shared secret
+  // Instead of reference + secret: requests signed with key, cert first in
+  // extraCerts (kur, rr, and genm by a certificate holder).
+  const Certificate* cert = nullptr;
+  const PrivateKey* key = nullptr;
 };
 
 // An OSSL_CMP_CTX on libctx() whose requests are protected by password-based
-// MAC (senderKID = reference) and sent over HTTP by our own transfer
+// MAC (senderKID = reference), or signed with a certificate's key, and sent over HTTP by our own transfer
 // callback, which records every message as DER.
 //  - Signed responses must chain to the trusted certificates.
 //  - Negative responses (error messages, rejections) are accepted even when
@@ -47,7 +52,7 @@ struct CmpClientOptions {
 // The object is the transfer callback's argument, hence not movable.
 class CmpClient final {
  public:
-  // usage for a bad URL, empty reference or secret, negative timeout.
+  // usage for a bad URL, empty reference or secret (without cert and key), negative timeout.
   static Result<std::unique_ptr<CmpClient>> create(const CmpClientOptions& options);
   CmpClient(const CmpClient&) = delete;
   CmpClient& operator=(const CmpClient&) = delete;
@@ -74,8 +79,9 @@ class CmpClient final {
 // {oid, value} appended to its regInfo, then its proof of possession signed
 // with that key as ctx would.
 // Pass it to OSSL_CMP_exec_certreq, which protects the message itself.
+// for_kur: the CertReqMsg of a kur (subject from the old certificate, oldCertID control).
 Result<Ptr<OSSL_CRMF_MSG>> cert_req_msg_with_reginfo(OSSL_CMP_CTX* ctx, std::string_view oid,
-                                                     ByteView value_der);
+                                                     ByteView value_der, bool for_kur = false);
 
 // Checks a newly enrolled certificate before the client confirms it: it must
 // chain to the trusted certificates, with the response's extraCerts and

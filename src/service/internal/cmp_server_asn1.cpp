@@ -3,6 +3,7 @@
 #include <openssl/cmp.h>
 #include <openssl/crmf.h>
 #include <openssl/objects.h>
+#include <openssl/x509v3.h>
 
 #include "dojang/pki/cmp.hpp"
 
@@ -148,6 +149,122 @@ Result<long> pkisi_status(const OSSL_CMP_PKISI* si) {
   long v = ::ASN1_INTEGER_get(s->status);
   if (v < 0) return Error{Errc::invalid_input, "PKIStatusInfo with a bad status"};
   return v;
+}
+
+// PKIMessage with the body kept whole (ANY: its CHOICE alternatives are
+// context-tagged) and extraCerts decoded.
+struct DOJANG_CMP_ANY_MESSAGE_st {
+  ASN1_STRING* header;
+  ASN1_TYPE* body;
+  ASN1_TYPE* protection;
+  STACK_OF(X509) * extra_certs;
+};
+using DOJANG_CMP_ANY_MESSAGE = DOJANG_CMP_ANY_MESSAGE_st;
+DECLARE_ASN1_FUNCTIONS(DOJANG_CMP_ANY_MESSAGE)
+
+// RevDetails ::= SEQUENCE { certDetails CertTemplate, crlEntryDetails Extensions OPTIONAL }
+struct DOJANG_CMP_REV_DETAILS_st {
+  ASN1_STRING* cert_details;
+  STACK_OF(X509_EXTENSION) * crl_entry_details;
+};
+using DOJANG_CMP_REV_DETAILS = DOJANG_CMP_REV_DETAILS_st;
+DECLARE_ASN1_FUNCTIONS(DOJANG_CMP_REV_DETAILS)
+DEFINE_STACK_OF(DOJANG_CMP_REV_DETAILS)
+
+// PKIMessage whose body is rr [11] RevReqContent.
+struct DOJANG_CMP_RR_MESSAGE_st {
+  ASN1_STRING* header;
+  STACK_OF(DOJANG_CMP_REV_DETAILS) * rr;
+  ASN1_TYPE* protection;
+  STACK_OF(X509) * extra_certs;
+};
+using DOJANG_CMP_RR_MESSAGE = DOJANG_CMP_RR_MESSAGE_st;
+DECLARE_ASN1_FUNCTIONS(DOJANG_CMP_RR_MESSAGE)
+
+ASN1_SEQUENCE(DOJANG_CMP_ANY_MESSAGE) = {
+    ASN1_SIMPLE(DOJANG_CMP_ANY_MESSAGE, header, ASN1_SEQUENCE),
+    ASN1_SIMPLE(DOJANG_CMP_ANY_MESSAGE, body, ASN1_ANY),
+    ASN1_EXP_OPT(DOJANG_CMP_ANY_MESSAGE, protection, ASN1_ANY, 0),
+    ASN1_EXP_SEQUENCE_OF_OPT(DOJANG_CMP_ANY_MESSAGE, extra_certs, X509, 1),
+} ASN1_SEQUENCE_END(DOJANG_CMP_ANY_MESSAGE)
+IMPLEMENT_ASN1_FUNCTIONS(DOJANG_CMP_ANY_MESSAGE)
+
+ASN1_SEQUENCE(DOJANG_CMP_REV_DETAILS) = {
+    ASN1_SIMPLE(DOJANG_CMP_REV_DETAILS, cert_details, ASN1_SEQUENCE),
+    ASN1_SEQUENCE_OF_OPT(DOJANG_CMP_REV_DETAILS, crl_entry_details, X509_EXTENSION),
+} ASN1_SEQUENCE_END(DOJANG_CMP_REV_DETAILS)
+IMPLEMENT_ASN1_FUNCTIONS(DOJANG_CMP_REV_DETAILS)
+
+ASN1_SEQUENCE(DOJANG_CMP_RR_MESSAGE) = {
+    ASN1_SIMPLE(DOJANG_CMP_RR_MESSAGE, header, ASN1_SEQUENCE),
+    ASN1_EXP_SEQUENCE_OF(DOJANG_CMP_RR_MESSAGE, rr, DOJANG_CMP_REV_DETAILS, 11),
+    ASN1_EXP_OPT(DOJANG_CMP_RR_MESSAGE, protection, ASN1_ANY, 0),
+    ASN1_EXP_SEQUENCE_OF_OPT(DOJANG_CMP_RR_MESSAGE, extra_certs, X509, 1),
+} ASN1_SEQUENCE_END(DOJANG_CMP_RR_MESSAGE)
+IMPLEMENT_ASN1_FUNCTIONS(DOJANG_CMP_RR_MESSAGE)
+
+}  // namespace dojang::service::internal
+
+namespace dojang::pki::internal {
+template <>
+struct Free<service::internal::DOJANG_CMP_ANY_MESSAGE> {
+  void operator()(service::internal::DOJANG_CMP_ANY_MESSAGE* p) const noexcept {
+    service::internal::DOJANG_CMP_ANY_MESSAGE_free(p);
+  }
+};
+template <>
+struct Free<service::internal::DOJANG_CMP_RR_MESSAGE> {
+  void operator()(service::internal::DOJANG_CMP_RR_MESSAGE* p) const noexcept {
+    service::internal::DOJANG_CMP_RR_MESSAGE_free(p);
+  }
+};
+}  // namespace dojang::pki::internal
+
+namespace dojang::service::internal {
+
+namespace {
+int i2d_message(const void* o, unsigned char** out) {
+  return ::i2d_OSSL_CMP_MSG(static_cast<const OSSL_CMP_MSG*>(o), out);
+}
+}  // namespace
+
+Result<std::vector<pki::Certificate>> extra_certs(const OSSL_CMP_MSG* msg) {
+  DOJANG_ASSIGN(Ptr<DOJANG_CMP_ANY_MESSAGE> m,
+                reencode<DOJANG_CMP_ANY_MESSAGE>(
+                    msg, i2d_message,
+                    [](DOJANG_CMP_ANY_MESSAGE** a, const unsigned char** p, long len) {
+                      return d2i_DOJANG_CMP_ANY_MESSAGE(a, p, len);
+                    },
+                    "PKIMessage extraCerts"));
+  std::vector<pki::Certificate> out;
+  for (int i = 0; i < sk_X509_num(m->extra_certs); ++i)
+    out.push_back(pki::Certificate::adopt(sk_X509_value(m->extra_certs, i)));  // adopt up-refs
+  return out;
+}
+
+Result<std::optional<int>> revocation_reason(const OSSL_CMP_MSG* msg) {
+  DOJANG_ASSIGN(Ptr<DOJANG_CMP_RR_MESSAGE> m,
+                reencode<DOJANG_CMP_RR_MESSAGE>(
+                    msg, i2d_message,
+                    [](DOJANG_CMP_RR_MESSAGE** a, const unsigned char** p, long len) {
+                      return d2i_DOJANG_CMP_RR_MESSAGE(a, p, len);
+                    },
+                    "rr PKIMessage"));
+  if (sk_DOJANG_CMP_REV_DETAILS_num(m->rr) < 1)
+    return Error{Errc::invalid_input, "rr without RevDetails"};
+  const DOJANG_CMP_REV_DETAILS* d = sk_DOJANG_CMP_REV_DETAILS_value(m->rr, 0);
+  int crit = 0;
+  Ptr<ASN1_ENUMERATED> reason = own(static_cast<ASN1_ENUMERATED*>(
+      ::X509V3_get_d2i(d->crl_entry_details, NID_crl_reason, &crit, nullptr)));
+  if (!reason) {
+    if (crit == -2) return Error{Errc::invalid_input, "rr with more than one reasonCode"};
+    if (crit >= 0) return Error{Errc::invalid_input, "rr with a reasonCode that does not decode"};
+    pki::internal::clear_errors();
+    return std::optional<int>{};
+  }
+  long v = ::ASN1_ENUMERATED_get(reason.get());
+  if (v < 0 || v > 10) return Error{Errc::invalid_input, "rr with an unknown reasonCode"};
+  return std::optional<int>(static_cast<int>(v));
 }
 
 }  // namespace dojang::service::internal

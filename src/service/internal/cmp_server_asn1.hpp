@@ -10,6 +10,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "dojang/pki/certificate.hpp"
 
 #include "pki/internal/cmp_asn1.hpp"
 #include "pki/internal/ossl.hpp"
@@ -106,6 +109,8 @@ enum BodyType : int {
   kBodyIp = 1,
   kBodyCr = 2,
   kBodyP10cr = 4,
+  kBodyKur = 7,
+  kBodyRr = 11,
   kBodyPkiConf = 19,
   kBodyGenm = 21,
   kBodyError = 23,
@@ -130,6 +135,27 @@ Result<Bytes> template_public_key(const OSSL_CRMF_CERTTEMPLATE* tmpl);
 
 // The PKIStatus of a PKIStatusInfo; invalid_input when it does not decode.
 Result<long> pkisi_status(const OSSL_CMP_PKISI* si);
+
+// RFC 4210:
+// PKIMessage ::= SEQUENCE {
+//     header           PKIHeader,
+//     body             PKIBody,
+//     protection   [0] PKIProtection OPTIONAL,
+//     extraCerts   [1] SEQUENCE SIZE (1..MAX) OF CMPCertificate OPTIONAL }
+// The certificates of extraCerts (OpenSSL 3.0 has no getter for a received
+// message's), in order: for a signed request the first one is the signer's
+// (RFC 9483 section 3.3). invalid_input when the message does not re-decode.
+Result<std::vector<pki::Certificate>> extra_certs(const OSSL_CMP_MSG* msg);
+
+// RFC 4210 section 5.3.9:
+// RevReqContent ::= SEQUENCE OF RevDetails
+// RevDetails ::= SEQUENCE {
+//     certDetails         CertTemplate,
+//     crlEntryDetails     Extensions       OPTIONAL }
+// The CRLReason (RFC 5280 reasonCode extension) of the first RevDetails of an
+// rr; nullopt when it names none. invalid_input when msg is no rr or the
+// extension does not decode.
+Result<std::optional<int>> revocation_reason(const OSSL_CMP_MSG* msg);
 
 }  // namespace dojang::service::internal
 
