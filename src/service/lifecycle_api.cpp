@@ -24,6 +24,12 @@ std::int64_t unix_seconds(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
+// "0x" + the serial's hex without leading zeros, as the wallet shows it.
+std::string display_serial(const std::string& hex) {
+  const auto first = hex.find_first_not_of('0');
+  return "0x" + (first == std::string::npos ? std::string("0") : hex.substr(first));
+}
+
 // What the customer sees as the state of a certificate.
 std::string state_of(const ca::CertificateRecord& r, TimePoint now) {
   switch (r.status) {
@@ -61,7 +67,7 @@ Described describe(const ca::CertificateRecord& r) {
 
 json record_json(const ca::CertificateRecord& r, TimePoint now) {
   Described d = describe(r);
-  json j = {{"serial", "0x" + r.serial_hex},
+  json j = {{"serial", display_serial(r.serial_hex)},
             {"cn", d.cn},
             {"subject", r.subject},
             {"purpose", pki::purpose_name(d.purpose)},
@@ -109,6 +115,22 @@ std::optional<ca::CertificateRecord> own_certificate(const json& body, const std
     return std::nullopt;
   }
   return std::move(r).value();
+}
+
+// The body and the customer's own certificate it names: what every change acts on.
+struct Target {
+  json body;
+  ca::CertificateRecord record;
+};
+std::optional<Target> target_of(const Request& req, ra::Bank& bank, ca::Registry& registry,
+                                Response* err) {
+  auto customer = customer_of(req, bank, err);
+  if (!customer) return std::nullopt;
+  auto body = parse_object(req, err);
+  if (!body) return std::nullopt;
+  auto record = own_certificate(*body, *customer, registry, err);
+  if (!record) return std::nullopt;
+  return Target{std::move(*body), std::move(*record)};
 }
 
 // The reasons a holder may give through the bank; the CA's own reasons and
@@ -165,28 +187,25 @@ void register_lifecycle_api(Router& router, ra::Bank& bank, ca::Registry& regist
   auto change = [b, reg, clk](Change what) {
     return [b, reg, clk, what](const Request& req) {
       Response err;
-      auto customer = customer_of(req, *b, &err);
-      if (!customer) return err;
-      auto body = parse_object(req, &err);
-      if (!body) return err;
-      auto record = own_certificate(*body, *customer, *reg, &err);
-      if (!record) return err;
+      auto target = target_of(req, *b, *reg, &err);
+      if (!target) return err;
+      auto& [body, record] = *target;
       Status st;
       if (what == Change::resume) {
-        st = reg->unhold(record->serial_hex);
+        st = reg->unhold(record.serial_hex);
       } else {
         auto reason = what == Change::suspend ? Result<ca::RevocationReason>(
                                                     ca::RevocationReason::certificate_hold)
-                                              : holder_reason(*body);
+                                              : holder_reason(body);
         if (!reason.ok()) return error_response(reason.error());
-        if (record->status == ca::CertStatus::confirmed && clk->now() >= record->not_after)
-          return error_response({Errc::policy, "certificate 0x" + record->serial_hex +
+        if (record.status == ca::CertStatus::confirmed && clk->now() >= record.not_after)
+          return error_response({Errc::policy, "certificate " + display_serial(record.serial_hex) +
                                                    " has expired; there is nothing to revoke"});
-        st = reg->revoke(record->serial_hex, *reason, clk->now());
+        st = reg->revoke(record.serial_hex, *reason, clk->now());
       }
       if (!st.ok()) return error_response(st.error());
       (void)b->logout(*bearer(req));  // one change per identity verification
-      auto now = reg->find(record->serial_hex);
+      auto now = reg->find(record.serial_hex);
       if (!now.ok()) return error_response(now.error());
       return json_response(200, record_json(*now, clk->now()));
     };
@@ -200,35 +219,32 @@ void register_lifecycle_api(Router& router, ra::Bank& bank, ca::Registry& regist
   // the old one (superseded) when the new one is confirmed.
   router.handle("POST", "/api/v1/bank/certificates/reissue", [b, reg, clk](const Request& req) {
     Response err;
-    auto customer = customer_of(req, *b, &err);
-    if (!customer) return err;
-    auto body = parse_object(req, &err);
-    if (!body) return err;
-    auto record = own_certificate(*body, *customer, *reg, &err);
-    if (!record) return err;
-    if (record->status != ca::CertStatus::confirmed)
-      return error_response({Errc::policy, "certificate 0x" + record->serial_hex + " is " +
-                                               ca::cert_status_name(record->status) +
+    auto target = target_of(req, *b, *reg, &err);
+    if (!target) return err;
+    auto& [body, record] = *target;
+    if (record.status != ca::CertStatus::confirmed)
+      return error_response({Errc::policy, "certificate " + display_serial(record.serial_hex) + " is " +
+                                               ca::cert_status_name(record.status) +
                                                ": only an issued certificate can be re-issued"});
-    if (record->revocation_reason == ca::RevocationReason::superseded)
-      return error_response({Errc::policy, "certificate 0x" + record->serial_hex +
+    if (record.revocation_reason == ca::RevocationReason::superseded)
+      return error_response({Errc::policy, "certificate " + display_serial(record.serial_hex) +
                                                " has already been replaced (superseded)"});
     const TimePoint now = clk->now();
     // The remaining validity carries over; an expired certificate gets a full new term.
-    ra::ReissueOf of{record->serial_hex, record->not_after};
-    const bool expired = now >= record->not_after;
-    auto ticket = expired ? b->open_application(*bearer(req), store_purpose(describe(*record).purpose),
+    ra::ReissueOf of{record.serial_hex, record.not_after};
+    const bool expired = now >= record.not_after;
+    auto ticket = expired ? b->open_application(*bearer(req), store_purpose(describe(record).purpose),
                                                 ra::ApplicationKind::reissue)
                           : b->open_reissue_application(
-                                *bearer(req), store_purpose(describe(*record).purpose), of);
+                                *bearer(req), store_purpose(describe(record).purpose), of);
     if (!ticket.ok()) return error_response(ticket.error());
     (void)b->logout(*bearer(req));
     json j = {{"reference", ticket->ref},
               {"authorization_code", std::string(ticket->auth_code.view())},
               {"expires_at", unix_seconds(ticket->expires_at)},
-              {"replaces", "0x" + record->serial_hex},
-              {"purpose", pki::purpose_name(describe(*record).purpose)}};
-    if (!expired) j["not_after"] = unix_seconds(record->not_after);
+              {"replaces", display_serial(record.serial_hex)},
+              {"purpose", pki::purpose_name(describe(record).purpose)}};
+    if (!expired) j["not_after"] = unix_seconds(record.not_after);
     return json_response(201, j);
   }, small);
 }
