@@ -45,6 +45,8 @@ struct SecretSource {
 // prompt on /dev/tty. Without either → Errc::usage naming the flag.
 Result<SecretString> read_secret(const SecretSource& source);
 
+// Asks for one line (echoed; not for secrets) on the terminal; nullopt without one.
+std::optional<std::string> ask_on_terminal(const std::string& prompt);
 // Asks a yes/no question on the terminal; false when there is no terminal.
 bool confirm_on_terminal(const std::string& question);
 bool have_terminal();

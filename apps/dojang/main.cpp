@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
       {"passwd", "change a certificate's password", setup_passwd},
       {"vid", "check a resident registration number against a certificate's VID", setup_vid},
       {"issue", "get a new certificate from the CA onto this device", setup_issue},
+      {"revoke", "revoke a certificate (--via-bank: without the key, after the phone is lost)", setup_revoke},
+      {"suspend", "suspend a certificate through the bank (효력정지, certificateHold)", setup_suspend},
+      {"resume", "resume a suspended certificate through the bank (효력회복)", setup_resume},
+      {"reissue", "re-issue a certificate through the bank (재발급: new key, remaining validity)", setup_reissue},
   };
   Runner selected;
   for (const auto& v : verbs) {

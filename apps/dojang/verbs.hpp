@@ -18,5 +18,9 @@ Runner setup_vid(CLI::App& sub, GlobalOptions& g);
 Runner setup_issue(CLI::App& sub, GlobalOptions& g);
 Runner setup_export(CLI::App& sub, GlobalOptions& g);
 Runner setup_copy(CLI::App& sub, GlobalOptions& g);
+Runner setup_revoke(CLI::App& sub, GlobalOptions& g);
+Runner setup_suspend(CLI::App& sub, GlobalOptions& g);
+Runner setup_resume(CLI::App& sub, GlobalOptions& g);
+Runner setup_reissue(CLI::App& sub, GlobalOptions& g);
 
 }  // namespace dojang::cli
