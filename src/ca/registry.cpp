@@ -94,15 +94,21 @@ Result<StatusEntry> read_status(const store::Statement& q) {
   return e;
 }
 
-Result<std::vector<StatusEntry>> read_all(store::Statement& q) {
-  std::vector<StatusEntry> out;
+// Every row of q, each read by `read` (a Result<T>(const Statement&)).
+template <class T>
+Result<std::vector<T>> read_rows(store::Statement& q, Result<T> (*read)(const store::Statement&)) {
+  std::vector<T> out;
   for (;;) {
     DOJANG_ASSIGN(bool row, q.step());
     if (!row) break;
-    DOJANG_ASSIGN(StatusEntry e, read_status(q));
+    DOJANG_ASSIGN(T e, read(q));
     out.push_back(std::move(e));
   }
   return out;
+}
+
+Result<std::vector<StatusEntry>> read_all(store::Statement& q) {
+  return read_rows<StatusEntry>(q, &read_status);
 }
 
 }  // namespace
@@ -357,14 +363,7 @@ Result<std::vector<CertificateRecord>> Registry::list_for_customer(std::string_v
                                    " FROM ca_certificates WHERE customer_id = ? "
                                    "ORDER BY created_at, serial"));
   q.bind(1, customer_id);
-  std::vector<CertificateRecord> out;
-  for (;;) {
-    DOJANG_ASSIGN(bool row, q.step());
-    if (!row) break;
-    DOJANG_ASSIGN(CertificateRecord r, read_record(q));
-    out.push_back(std::move(r));
-  }
-  return out;
+  return read_rows<CertificateRecord>(q, &read_record);
 }
 
 Result<std::int64_t> Registry::expire_unconfirmed(std::chrono::seconds timeout) {

@@ -4,11 +4,6 @@
 // CRL (`openssl crl`, `openssl verify -crl_check`), `dojang verify` and
 // `dojang list --check`; and the refusals (wrong code, no session, another
 // customer's certificate, resuming a revoked one).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -25,21 +20,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 constexpr const char* kCertPassword = "Seoul#River-92z";
-
-// A loopback port that was free a moment ago.
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  if (fd >= 0) ::close(fd);
-  return port;
-}
 
 class LifecycleTest : public DojangdFixture {
  protected:
@@ -116,8 +96,34 @@ class LifecycleTest : public DojangdFixture {
     EXPECT_EQ(s.exit_code, 0) << s.err;
     return dojang({"verify", "--in", sig, "--trust", root_, "--untrusted", data_ + "/chain.pem"});
   }
+  // Fetches the certificate's partition CRL until the serial is on it (listed)
+  // or off it, for at most ~6 s (it is republished every second); returns
+  // `openssl crl -text` and leaves the CRL as PEM in crl_pem_.
+  std::string crl_until(const std::string& pem, const std::string& serial, bool listed) {
+    auto cdp = openssl({"x509", "-in", pem, "-noout", "-ext", "crlDistributionPoints"});
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(cdp.out, m, std::regex("/crl/(p[0-9]+)\\.crl"))) << cdp.out;
+    const std::string name = m.size() > 1 ? m[1].str() : "p0";
+    const std::string der = (tmp_ / "p.crl").string();
+    std::string want = serial.substr(2);
+    for (auto& c : want) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string text;
+    for (int i = 0; i < 60; ++i) {
+      auto resp = http_request(port_, "GET", "/crl/" + name + ".crl");
+      EXPECT_EQ(resp.status, 200);
+      write_text(der, resp.body);
+      EXPECT_EQ(openssl({"crl", "-in", der, "-inform", "DER", "-out", crl_pem_}).exit_code, 0);
+      text = openssl({"crl", "-in", crl_pem_, "-noout", "-text"}).out;
+      std::string upper = text;
+      for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if ((upper.find(want) != std::string::npos) == listed) return text;
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << serial << (listed ? " never appeared on" : " never left") << " the CRL:\n" << text;
+    return text;
+  }
 
-  std::string npki_, issuer_, root_;
+  std::string npki_, issuer_, root_, crl_pem_ = (tmp_ / "p.crl.pem").string();
   std::unique_ptr<Background> server_;
 };
 
@@ -143,6 +149,15 @@ TEST_F(LifecycleTest, SuspendThenResumeShowsInOcspAndVerify) {
   EXPECT_EQ(refused.exit_code, 4) << refused.out << refused.err;
   EXPECT_NE((refused.out + refused.err).find("suspended"), std::string::npos) << refused.out << refused.err;
 
+  std::string crl = crl_until(pem, serial, true);
+  EXPECT_NE(crl.find("Certificate Hold"), std::string::npos) << crl;
+  auto check = dojang({"--json", "list", "--check", "--trust", root_});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  json online = json_of(check.out)["certificates"][0]["online"];
+  EXPECT_EQ(online["state"], "suspended") << check.out;
+  EXPECT_NE(online["advice"].get<std::string>().find("dojang resume --serial " + serial), std::string::npos)
+      << check.out;
+
   // Suspending twice is refused by the CA.
   EXPECT_EQ(dojang(flags).exit_code, 4);
 
@@ -154,6 +169,7 @@ TEST_F(LifecycleTest, SuspendThenResumeShowsInOcspAndVerify) {
   out = ocsp(pem);
   EXPECT_NE(out.find(": good"), std::string::npos) << out;
   EXPECT_EQ(sign_and_verify(issued).exit_code, 0);
+  crl_until(pem, serial, false);  // gone at the next publication
 
   // Only a suspended certificate can be resumed.
   auto again = dojang(flags);
@@ -183,27 +199,9 @@ TEST_F(LifecycleTest, RevokeViaBankReachesOcspCrlAndListCheck) {
   EXPECT_NE(out.find("Reason: keyCompromise"), std::string::npos) << out;
 
   // The partition CRL lists it after the next publication (--crl-interval 1).
-  auto cdp = openssl({"x509", "-in", pem, "-noout", "-ext", "crlDistributionPoints"});
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(cdp.out, m, std::regex("/crl/(p[0-9]+)\\.crl"))) << cdp.out;
-  const std::string der = (tmp_ / "p.crl").string(), crl_pem = (tmp_ / "p.crl.pem").string();
-  std::string text;
-  const std::string hex_serial = serial.substr(2);
-  for (int i = 0; i < 60; ++i) {
-    auto resp = http_request(port_, "GET", "/crl/" + m[1].str() + ".crl");
-    ASSERT_EQ(resp.status, 200);
-    write_text(der, resp.body);
-    ASSERT_EQ(openssl({"crl", "-in", der, "-inform", "DER", "-out", crl_pem}).exit_code, 0);
-    text = openssl({"crl", "-in", crl_pem, "-noout", "-text"}).out;
-    std::string upper = text;
-    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    std::string want = hex_serial;
-    for (auto& c : want) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (upper.find(want) != std::string::npos) break;
-    std::this_thread::sleep_for(100ms);
-  }
+  const std::string text = crl_until(pem, serial, true);
   EXPECT_NE(text.find("Key Compromise"), std::string::npos) << text;
-  auto v = openssl({"verify", "-crl_check", "-CAfile", root_, "-untrusted", data_ + "/chain.pem", "-CRLfile", crl_pem,
+  auto v = openssl({"verify", "-crl_check", "-CAfile", root_, "-untrusted", data_ + "/chain.pem", "-CRLfile", crl_pem_,
                     pem});
   EXPECT_NE(v.exit_code, 0);
   EXPECT_NE((v.out + v.err).find("certificate revoked"), std::string::npos) << v.out << v.err;
