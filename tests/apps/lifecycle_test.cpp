@@ -322,5 +322,23 @@ TEST_F(LifecycleTest, RefusalsWrongCodeNoSessionAndAnotherCustomersCertificate) 
   EXPECT_NE(choose.err.find(serial), std::string::npos) << choose.err;
 }
 
+// On a terminal: the login password and IDN are asked without echo, the bank's
+// list is shown and the certificate chosen by its number.
+TEST_F(LifecycleTest, OnATerminalTheSecretsArePromptedAndTheCertificateChosenFromTheList) {
+  json issued = issue();
+  const std::string serial = issued["serial"];
+  auto r = run_in_pty({bin_path("dojang").string(), "--npki-dir", npki_, "suspend", "--server", url(), "--customer",
+                       "hong", "--otp-command", otp_command()},
+                      {kLoginPassword, kIdn, "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("Internet-banking password for hong: "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(kLoginPassword), std::string::npos) << r.out;  // not echoed
+  EXPECT_EQ(r.out.find("800101"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1. " + serial), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Number of the certificate to suspend: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Suspended "), std::string::npos) << r.out;
+  EXPECT_NE(ocsp(pem_of(issued)).find("Reason: certificateHold"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dojang::testing
