@@ -118,6 +118,14 @@ Result<SecretString> read_secret(const SecretSource& source) {
   return Error{Errc::usage, "gave up asking for " + source.flag};
 }
 
+std::optional<std::string> ask_on_terminal(const std::string& prompt) {
+  Tty tty;
+  if (!tty.ok()) return std::nullopt;
+  auto answer = tty.read_line(prompt + " ", false);
+  if (!answer) return std::nullopt;
+  return std::string(answer->view());
+}
+
 bool confirm_on_terminal(const std::string& question) {
   Tty tty;
   if (!tty.ok()) return false;

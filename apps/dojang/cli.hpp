@@ -51,6 +51,8 @@ Result<SecretString> read_secret(const SecretSource& source);
 Result<SecretString> read_idn(const std::string& file,
                               const std::string& prompt = "Resident registration number (주민등록번호)");
 
+// Asks for one line (echoed; not for secrets) on the terminal; nullopt without one.
+std::optional<std::string> ask_on_terminal(const std::string& prompt);
 // Asks a yes/no question on the terminal; false when there is no terminal.
 bool confirm_on_terminal(const std::string& question);
 bool have_terminal();

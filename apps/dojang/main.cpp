@@ -36,7 +36,11 @@ int main(int argc, char** argv) {
       {"vid", "check a resident registration number against a certificate's VID", setup_vid},
       {"issue", "get a new certificate from the CA onto this device", setup_issue},
       {"renew", "renew a certificate in its last 30 days (CMP kur, signed with its key)", setup_renew},
-      {"revoke", "revoke a certificate with its key (CMP rr)", setup_revoke},
+      {"revoke", "revoke a certificate: with its key (CMP rr), or --via-bank after the phone is lost",
+       setup_revoke},
+      {"suspend", "suspend a certificate through the bank (효력정지, certificateHold)", setup_suspend},
+      {"resume", "resume a suspended certificate through the bank (효력회복)", setup_resume},
+      {"reissue", "re-issue a certificate through the bank (재발급: new key, remaining validity)", setup_reissue},
   };
   Runner selected;
   for (const auto& v : verbs) {

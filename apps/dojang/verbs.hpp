@@ -20,5 +20,16 @@ Runner setup_export(CLI::App& sub, GlobalOptions& g);
 Runner setup_copy(CLI::App& sub, GlobalOptions& g);
 Runner setup_renew(CLI::App& sub, GlobalOptions& g);
 Runner setup_revoke(CLI::App& sub, GlobalOptions& g);
+Runner setup_suspend(CLI::App& sub, GlobalOptions& g);
+Runner setup_resume(CLI::App& sub, GlobalOptions& g);
+Runner setup_reissue(CLI::App& sub, GlobalOptions& g);
+
+// `revoke SEL` (no --via-bank): CMP rr signed with the certificate's key.
+struct KeyRevocation {
+  std::string selector, server, trust, password_file, reason;
+  int timeout = 30;
+  bool yes = false;
+};
+int run_revoke_with_key(GlobalOptions& g, const KeyRevocation& k);
 
 }  // namespace dojang::cli

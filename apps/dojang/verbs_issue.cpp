@@ -1,108 +1,13 @@
 // issue: a new certificate from the CA onto this device (bank login path or teller path).
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <iostream>
 
+#include "dojang/bank_login.hpp"
 #include "dojang/present.hpp"
 #include "dojang/pki/vid.hpp"
 #include "dojang/verbs.hpp"
 #include "dojang/wallet/issuance.hpp"
 
-extern char** environ;
-
 namespace dojang::cli {
-
-namespace {
-
-// The first group of exactly six digits in text.
-std::optional<std::string> first_six_digits(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (text[i] < '0' || text[i] > '9') {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
-    if (j - i == 6) return std::string(text.substr(i, 6));
-    i = j;
-  }
-  return std::nullopt;
-}
-
-// Runs the user's --otp-command through /bin/sh -c (their own command line;
-// no secret is ever put in its argv), with DOJANG_SMS_PHONE set to the masked
-// phone number, and takes the first six-digit group of its standard output.
-Result<SecretString> run_otp_command(const std::string& command, std::string_view masked_phone,
-                                     int timeout_seconds) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return Error{Errc::io, "--otp-command: cannot create a pipe"};
-  posix_spawn_file_actions_t actions;
-  ::posix_spawn_file_actions_init(&actions);
-  ::posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string_view(*e).starts_with("DOJANG_SMS_PHONE=")) continue;
-    env_strings.emplace_back(*e);
-  }
-  env_strings.push_back("DOJANG_SMS_PHONE=" + std::string(masked_phone));
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::string sh = "/bin/sh", dash_c = "-c", cmd = command;
-  char* argv[] = {sh.data(), dash_c.data(), cmd.data(), nullptr};
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, envp.data());
-  ::posix_spawn_file_actions_destroy(&actions);
-  ::close(fds[1]);
-  if (rc != 0) {
-    ::close(fds[0]);
-    return Error{Errc::io, "--otp-command: cannot start /bin/sh"};
-  }
-  std::string out;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
-  bool timed_out = false;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd pfd{fds[0], POLLIN, 0};
-    int n = ::poll(&pfd, 1, static_cast<int>(left.count()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) continue;
-    char buf[4096];
-    ssize_t got = ::read(fds[0], buf, sizeof buf);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    if (out.size() < 64 * 1024) out.append(buf, static_cast<std::size_t>(got));
-  }
-  ::close(fds[0]);
-  if (timed_out) ::kill(pid, SIGKILL);  // the child this function started, by its id
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  SecretString text(std::move(out));
-  if (timed_out)
-    return Error{Errc::io, "--otp-command did not finish within " + std::to_string(timeout_seconds) + " seconds"};
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return Error{Errc::io, "--otp-command failed" + (WIFEXITED(status) ? " (exit code " +
-                                                         std::to_string(WEXITSTATUS(status)) + ")"
-                                                   : std::string(" (killed by a signal)"))};
-  auto code = first_six_digits(text.view());
-  if (!code) return Error{Errc::invalid_input, "--otp-command printed no six-digit code"};
-  return SecretString(std::move(*code));
-}
-
-}  // namespace
 
 Runner setup_issue(CLI::App& sub, GlobalOptions& g) {
   struct Opts {
@@ -171,9 +76,7 @@ Runner setup_issue(CLI::App& sub, GlobalOptions& g) {
     p.timeout_seconds = o->timeout;
     p.phone = o->phone;
     p.store = &store;
-    p.key_format.format = o->format == "pbes2-seed"   ? pki::KeyFileOptions::Format::pbes2_seed
-                          : o->format == "pbes2-aria" ? pki::KeyFileOptions::Format::pbes2_aria
-                                                      : pki::KeyFileOptions::Format::seed_cbc_with_sha1;
+    p.key_format.format = key_file_format(o->format);
     if (!o->trust.empty()) {
       auto root = read_certificate_file(o->trust);
       if (!root.ok()) return failed(root.error());

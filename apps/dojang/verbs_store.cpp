@@ -1,10 +1,13 @@
 // list, show, import, delete
 #include <iostream>
 
+#include "dojang/bank_login.hpp"
 #include "dojang/present.hpp"
 #include "dojang/verbs.hpp"
 #include "dojang/wallet/backup.hpp"
 #include "dojang/wallet/credential.hpp"
+#include "dojang/wallet/http_fetcher.hpp"
+#include "dojang/wallet/status.hpp"
 #include "dojang/wallet/store.hpp"
 
 namespace dojang::cli {
@@ -14,14 +17,54 @@ wallet::NpkiStore open_store(const GlobalOptions& g) { return wallet::NpkiStore(
 }  // namespace
 
 Runner setup_list(CLI::App& sub, GlobalOptions& g) {
-  (void)sub;
-  return [&g] {
+  struct Opts {
+    bool check = false;
+    std::vector<std::string> trust;
+    int timeout = 10;
+  };
+  auto o = std::make_shared<Opts>();
+  sub.add_flag("--check", o->check, "ask each certificate's OCSP responder (its AIA) for its status");
+  sub.add_option("--trust", o->trust, "root CA certificate(s) (PEM or DER) the CA must chain to (with --check)");
+  sub.add_option("--timeout", o->timeout, "seconds per OCSP or certificate fetch")->check(CLI::Range(1, 600));
+  return [&g, o] {
     const Clock& clock = SystemClock::instance();
+    if (o->check && o->trust.empty())
+      return fail(g, {Errc::usage, "--check needs --trust ROOT.pem (the root CA the OCSP answers must chain to)"});
+    std::vector<pki::Certificate> trust;
+    for (const auto& t : o->trust) {
+      auto c = read_certificate_file(t);
+      if (!c.ok()) return fail(g, c.error());
+      trust.push_back(std::move(c).value());
+    }
     auto creds = open_store(g).list();
     if (!creds.ok()) return fail(g, creds.error());
+    wallet::FetcherOptions fo;
+    fo.timeout_seconds = o->timeout;
+    wallet::HttpFetcher fetcher(fo);
+    std::vector<std::optional<wallet::OnlineStatus>> online(creds->size());
+    if (o->check)
+      for (std::size_t i = 0; i < creds->size(); ++i)
+        if (!(*creds)[i].broken()) online[i] = wallet::check_online(*(*creds)[i].cert, trust, fetcher, clock);
     if (g.json) {
       nlohmann::json arr = nlohmann::json::array();
-      for (const auto& c : *creds) arr.push_back(to_json(c, clock));
+      for (std::size_t i = 0; i < creds->size(); ++i) {
+        const auto& c = (*creds)[i];
+        nlohmann::json j = to_json(c, clock);
+        if (!c.broken()) {
+          auto mark = wallet::expiry_mark(*c.cert, clock);
+          j["expiry"] = {{"state", wallet::expiry_state_name(mark.state)}, {"advice", mark.advice}};
+        }
+        if (online[i]) {
+          const auto& s = *online[i];
+          nlohmann::json st{{"state", wallet::online_state_name(s.state)}, {"advice", s.advice}};
+          if (!s.reason.empty()) st["reason"] = s.reason;
+          if (s.revoked_at) st["revoked_at"] = format_time(*s.revoked_at);
+          if (!s.url.empty()) st["url"] = s.url;
+          if (!s.detail.empty()) st["detail"] = s.detail;
+          j["online"] = st;
+        }
+        arr.push_back(j);
+      }
       print_json({{"ok", true}, {"root", npki_root(g).string()}, {"certificates", arr}});
       return int{kOk};
     }
@@ -30,18 +73,30 @@ Runner setup_list(CLI::App& sub, GlobalOptions& g) {
       return int{kOk};
     }
     int n = 0;
-    for (const auto& c : *creds) {
+    for (std::size_t i = 0; i < creds->size(); ++i) {
+      const auto& c = (*creds)[i];
       ++n;
       if (c.broken()) {
         std::cout << n << ". BROKEN  " << c.folder.string() << "\n   " << c.broken_reason << "\n";
         continue;
       }
       const auto& info = *c.info;
+      auto mark = wallet::expiry_mark(*c.cert, clock);
       std::cout << n << ". " << info.cn << "\n"
                 << "   " << c.ca_folder << ", " << purpose_text(info) << ", serial 0x"
                 << info.serial_hex << "\n"
                 << "   until " << format_time(info.not_after) << ": "
-                << validity_status(*c.cert, clock) << "\n";
+                << (mark.state == wallet::ExpiryState::valid ? validity_status(*c.cert, clock) : mark.advice)
+                << "\n";
+      if (online[i]) {
+        const auto& s = *online[i];
+        std::cout << "   status: " << wallet::online_state_name(s.state);
+        if (!s.reason.empty()) std::cout << " (" << s.reason << ")";
+        if (s.revoked_at) std::cout << " since " << format_time(*s.revoked_at);
+        if (!s.detail.empty()) std::cout << ": " << s.detail;
+        std::cout << "\n";
+        if (!s.advice.empty()) std::cout << "   " << s.advice << "\n";
+      }
     }
     return int{kOk};
   };

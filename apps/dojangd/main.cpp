@@ -20,6 +20,7 @@
 #include "dojang/service/cmp_server.hpp"
 #include "dojang/service/data_dir.hpp"
 #include "dojang/service/http_server.hpp"
+#include "dojang/service/lifecycle_api.hpp"
 #include "dojang/service/revocation.hpp"
 #include "dojang/service/serve_config.hpp"
 #include "dojang/service/relay_api.hpp"
@@ -252,6 +253,8 @@ int main(int argc, char** argv) {
       cmp_options.renewal_window = settings.renewal_window;
       service::CmpService cmp((*d)->ca(), (*d)->bank(), **registry, (*d)->clock(), cmp_options);
       service::register_cmp(router, cmp);
+      // Certificate management through the bank (list, revoke, suspend, resume, re-issue).
+      service::register_lifecycle_api(router, (*d)->bank(), **registry, (*d)->clock());
       // Revocation: OCSP on /ocsp (pre-signed and nonce answers), CRLs on /crl/<name>.crl.
       ca::OcspOptions ocsp_opts;
       ocsp_opts.validity = settings.ocsp_validity;

@@ -94,15 +94,21 @@ Result<StatusEntry> read_status(const store::Statement& q) {
   return e;
 }
 
-Result<std::vector<StatusEntry>> read_all(store::Statement& q) {
-  std::vector<StatusEntry> out;
+// Every row of q, each read by `read` (a Result<T>(const Statement&)).
+template <class T>
+Result<std::vector<T>> read_rows(store::Statement& q, Result<T> (*read)(const store::Statement&)) {
+  std::vector<T> out;
   for (;;) {
     DOJANG_ASSIGN(bool row, q.step());
     if (!row) break;
-    DOJANG_ASSIGN(StatusEntry e, read_status(q));
+    DOJANG_ASSIGN(T e, read(q));
     out.push_back(std::move(e));
   }
   return out;
+}
+
+Result<std::vector<StatusEntry>> read_all(store::Statement& q) {
+  return read_rows<StatusEntry>(q, &read_status);
 }
 
 }  // namespace
@@ -373,16 +379,13 @@ Status Registry::reject(std::string_view serial_hex) {
   return transition(serial_hex, CertStatus::rejected);
 }
 
-Result<CertificateRecord> Registry::find(std::string_view serial_hex) {
-  auto c = db_->lease();
-  DOJANG_ASSIGN(auto q,
-                c->prepare("SELECT serial, customer_id, application_ref, subject, "
-                           "not_before, not_after, status, der, transaction_id, "
-                           "created_at, confirmed_at, revoked_at, revocation_reason, change_seq "
-                           "FROM ca_certificates WHERE serial = ?"));
-  q.bind(1, serial_hex);
-  DOJANG_ASSIGN(bool row, q.step());
-  if (!row) return Error{Errc::not_found, "no certificate with serial " + std::string(serial_hex)};
+namespace {
+
+constexpr const char* kRecordColumns =
+    "serial, customer_id, application_ref, subject, not_before, not_after, status, der, "
+    "transaction_id, created_at, confirmed_at, revoked_at, revocation_reason, change_seq";
+
+Result<CertificateRecord> read_record(const store::Statement& q) {
   CertificateRecord r;
   r.serial_hex = q.text(0);
   r.customer_id = q.text(1);
@@ -399,6 +402,27 @@ Result<CertificateRecord> Registry::find(std::string_view serial_hex) {
   if (!q.is_null(12)) r.revocation_reason = static_cast<RevocationReason>(q.int64(12));
   r.change_seq = q.int64(13);
   return r;
+}
+
+}  // namespace
+
+Result<CertificateRecord> Registry::find(std::string_view serial_hex) {
+  auto c = db_->lease();
+  DOJANG_ASSIGN(auto q, c->prepare(std::string("SELECT ") + kRecordColumns +
+                                   " FROM ca_certificates WHERE serial = ?"));
+  q.bind(1, serial_hex);
+  DOJANG_ASSIGN(bool row, q.step());
+  if (!row) return Error{Errc::not_found, "no certificate with serial " + std::string(serial_hex)};
+  return read_record(q);
+}
+
+Result<std::vector<CertificateRecord>> Registry::list_for_customer(std::string_view customer_id) {
+  auto c = db_->lease();
+  DOJANG_ASSIGN(auto q, c->prepare(std::string("SELECT ") + kRecordColumns +
+                                   " FROM ca_certificates WHERE customer_id = ? "
+                                   "ORDER BY created_at, serial"));
+  q.bind(1, customer_id);
+  return read_rows<CertificateRecord>(q, &read_record);
 }
 
 Result<std::int64_t> Registry::expire_unconfirmed(std::chrono::seconds timeout) {

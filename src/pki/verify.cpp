@@ -432,6 +432,49 @@ std::vector<std::string> ocsp_urls(const Certificate& cert) {
   return out;
 }
 
+std::vector<std::string> ca_issuer_urls(const Certificate& cert) {
+  std::vector<std::string> out;
+  Ptr<AUTHORITY_INFO_ACCESS> aia = own(static_cast<AUTHORITY_INFO_ACCESS*>(
+      ::X509_get_ext_d2i(cert.native(), NID_info_access, nullptr, nullptr)));
+  internal::clear_errors();
+  for (int i = 0; aia && i < sk_ACCESS_DESCRIPTION_num(aia.get()); ++i) {
+    const ACCESS_DESCRIPTION* ad = sk_ACCESS_DESCRIPTION_value(aia.get(), i);
+    if (::OBJ_obj2nid(ad->method) != NID_ad_ca_issuers || ad->location->type != GEN_URI) continue;
+    const ASN1_IA5STRING* uri = ad->location->d.uniformResourceIdentifier;
+    out.emplace_back(reinterpret_cast<const char*>(uri->data), static_cast<std::size_t>(uri->length));
+  }
+  return out;
+}
+
+Result<OcspAnswer> query_ocsp(const Certificate& cert, const Certificate& issuer,
+                              const std::vector<Certificate>& trust, Fetcher& fetcher,
+                              const Clock& clock, const OcspOptions& options,
+                              std::vector<std::string>* attempts) {
+  std::vector<std::string> local;
+  std::vector<std::string>& tried = attempts != nullptr ? *attempts : local;
+  const auto urls = ocsp_urls(cert);
+  if (urls.empty()) return Error{Errc::not_found, "the certificate names no OCSP responder"};
+  for (const std::string& url : urls) {
+    auto req = make_ocsp_request(cert, issuer, options);
+    if (!req.ok()) {
+      tried.push_back("OCSP " + url + ": " + req.error().message);
+      continue;
+    }
+    auto body = fetcher.post(url, "application/ocsp-request", req->der);
+    if (!body.ok()) {
+      tried.push_back("OCSP " + url + ": " + body.error().message);
+      continue;
+    }
+    auto st = check_ocsp_response(*body, *req, cert, issuer, trust, clock, options);
+    if (!st.ok()) {
+      tried.push_back("OCSP " + url + ": " + st.error().message);
+      continue;
+    }
+    return OcspAnswer{std::move(st).value(), url};
+  }
+  return Error{Errc::io, join(tried, "; ")};
+}
+
 std::vector<std::string> crl_urls(const Certificate& cert) {
   std::vector<std::string> out;
   Ptr<CRL_DIST_POINTS> dps = own(static_cast<CRL_DIST_POINTS*>(
@@ -669,31 +712,16 @@ class Pipeline {
 
   std::optional<RevocationStatus> by_ocsp(const Certificate& signer, const Certificate& issuer) {
     RevocationReport& rep = r_.revocation_info;
-    for (const std::string& url : ocsp_urls(signer)) {
-      if (o_.fetcher == nullptr) {
+    if (o_.fetcher == nullptr) {
+      for (const std::string& url : ocsp_urls(signer))
         rep.attempts.push_back("OCSP " + url + ": no HTTP client");
-        continue;
-      }
-      auto req = make_ocsp_request(signer, issuer, o_.ocsp);
-      if (!req.ok()) {
-        rep.attempts.push_back("OCSP " + url + ": " + req.error().message);
-        continue;
-      }
-      auto body = o_.fetcher->post(url, "application/ocsp-request", req->der);
-      if (!body.ok()) {
-        rep.attempts.push_back("OCSP " + url + ": " + body.error().message);
-        continue;
-      }
-      auto st = check_ocsp_response(*body, *req, signer, issuer, o_.trust, clock_, o_.ocsp);
-      if (!st.ok()) {
-        rep.attempts.push_back("OCSP " + url + ": " + st.error().message);
-        continue;
-      }
-      rep.source = "ocsp";
-      rep.url = url;
-      return std::move(st).value();
+      return std::nullopt;
     }
-    return std::nullopt;
+    auto answer = query_ocsp(signer, issuer, o_.trust, *o_.fetcher, clock_, o_.ocsp, &rep.attempts);
+    if (!answer.ok()) return std::nullopt;
+    rep.source = "ocsp";
+    rep.url = answer->url;
+    return std::move(answer->status);
   }
 
   // The CRLs given by the caller.

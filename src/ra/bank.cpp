@@ -394,6 +394,24 @@ Result<ApplicationTicket> Bank::open_application(std::string_view token, Purpose
                             kAppApplicationLifetime);
 }
 
+Result<ApplicationTicket> Bank::open_reissue_application(std::string_view token, Purpose purpose,
+                                                       const ReissueOf& of) {
+  if (of.serial_hex.empty()) return Error{Errc::usage, "no certificate to re-issue"};
+  DOJANG_ASSIGN(std::string customer, verified_customer(token));
+  return create_application(customer, purpose, ApplicationKind::reissue, Channel::app,
+                            kAppApplicationLifetime, &of);
+}
+
+Result<std::string> Bank::verified_customer(std::string_view token) {
+  Bytes th;
+  DOJANG_ASSIGN(store::SessionRecord session, live_session(token, th));
+  if (!session.verified_at)
+    return Error{Errc::policy, "identity not verified; confirm the SMS code first"};
+  if (clock_->now() >= *session.verified_at + kManagementWindow)
+    return Error{Errc::policy, "identity verified more than 5 minutes ago; verify it again"};
+  return session.customer_id;
+}
+
 Result<ApplicationTicket> Bank::teller_application(std::string_view customer_id, Purpose purpose,
                                                    ApplicationKind kind) {
   return create_application(customer_id, purpose, kind, Channel::teller,
@@ -402,7 +420,8 @@ Result<ApplicationTicket> Bank::teller_application(std::string_view customer_id,
 
 Result<ApplicationTicket> Bank::create_application(std::string_view customer_id, Purpose purpose,
                                                    ApplicationKind kind, Channel channel,
-                                                   std::chrono::seconds lifetime) {
+                                                   std::chrono::seconds lifetime,
+                                                   const ReissueOf* reissue) {
   DOJANG_ASSIGN(store::CustomerRecord customer, store_->find_customer(customer_id));
   const TimePoint now = clock_->now();
   for (int i = 0; i < kRefAttempts; ++i) {
@@ -422,6 +441,10 @@ Result<ApplicationTicket> Bank::create_application(std::string_view customer_id,
     a.state = ApplicationState::open;
     a.created_at = now;
     a.expires_at = now + lifetime;
+    if (reissue != nullptr) {
+      a.replaces_serial = reissue->serial_hex;
+      a.not_after = reissue->not_after;
+    }
     auto id = store_->insert_application(a, now - kRefQuarantine);
     if (id.ok())
       return ApplicationTicket{std::move(ref), std::move(code), purpose, kind, a.expires_at};
@@ -472,6 +495,8 @@ Result<ApplicationForCa> Bank::application_for_ca(std::string_view ref) {
   out.channel = a.channel;
   out.expires_at = a.expires_at;
   out.mac_failures = a.mac_failures;
+  out.replaces_serial = a.replaces_serial;
+  out.not_after = a.not_after;
   return out;
 }
 

@@ -368,6 +368,13 @@ struct CmpService::Impl {
       svc.log("certificate " + ex.serial_hex + " confirmed; it renews " + ex.renews +
               ", now revoked (superseded)");
     ex.confirmed = true;
+    // Re-issue: the new certificate is confirmed, so the one it replaces goes.
+    if (ex.app && ex.app->replaces_serial) {
+      Status r = svc.registry->revoke(*ex.app->replaces_serial, ca::RevocationReason::superseded,
+                                      svc.clock->now());
+      svc.log("certificate " + *ex.app->replaces_serial + " superseded by " + ex.serial_hex +
+              (r.ok() ? std::string() : ": not revoked: " + r.error().message));
+    }
     return 1;
   }
 
@@ -439,6 +446,7 @@ Result<void> CmpService::Impl::issue(Exchange& ex, const OSSL_CRMF_MSG* crm,
   request.bank_code = app.bank_code;
   request.purpose = to_pki(app.purpose);
   request.vid = std::move(vid);
+  request.not_after = app.not_after;  // re-issue: the replaced certificate's notAfter
   DOJANG_ASSIGN(pki::Certificate cert, sign(request, "reference " + ex.ref));
 
   // Use the application up (exactly one request wins), then record the

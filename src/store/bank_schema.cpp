@@ -63,6 +63,12 @@ CREATE TABLE bank_sms_outbox (
 ) STRICT;
 CREATE INDEX bank_sms_outbox_phone ON bank_sms_outbox (phone, id);
 )sql"},
+    // Re-issuance (재발급): a reissue application names the certificate it
+    // replaces and the notAfter the new one inherits (the old one's).
+    {2, "re-issue applications", R"sql(
+ALTER TABLE bank_applications ADD COLUMN replaces_serial TEXT;
+ALTER TABLE bank_applications ADD COLUMN not_after INTEGER;
+)sql"},
 };
 
 }  // namespace

@@ -117,7 +117,7 @@ SessionRecord read_session(const Statement& st) {
 constexpr std::string_view kApplicationColumns =
     "id, ref, customer_id, purpose, kind, channel, auth_code_sealed, state, mac_failures, "
     "created_at, "
-    "expires_at, used_at";
+    "expires_at, used_at, replaces_serial, not_after";
 
 Result<ApplicationRecord> read_application(const Statement& st) {
   ApplicationRecord a;
@@ -133,6 +133,8 @@ Result<ApplicationRecord> read_application(const Statement& st) {
   a.created_at = from_unix(st.int64(9));
   a.expires_at = from_unix(st.int64(10));
   a.used_at = optional_time(st, 11);
+  if (!st.is_null(12)) a.replaces_serial = st.text(12);
+  a.not_after = optional_time(st, 13);
   return a;
 }
 
@@ -339,15 +341,22 @@ class SqliteBankStore final : public BankStore {
       DOJANG_ASSIGN(
           Statement st,
           c.prepare("INSERT INTO bank_applications (ref, customer_id, purpose, kind, channel, "
-                    "auth_code_sealed, state, mac_failures, created_at, expires_at, used_at) "
-                    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS ("
+                    "auth_code_sealed, state, mac_failures, created_at, expires_at, used_at, "
+                    "replaces_serial, not_after) "
+                    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS ("
                     "SELECT 1 FROM bank_applications WHERE ref = ? AND expires_at > ?)"));
       st.bind_all(r.ref, r.customer_id, std::string_view(to_string(r.purpose)),
                   std::string_view(to_string(r.kind)), std::string_view(to_string(r.channel)),
                   r.auth_code_sealed, std::string_view(to_string(r.state)),
                   std::int64_t{r.mac_failures}, to_unix(r.created_at), to_unix(r.expires_at));
       bind_optional_time(st, 11, r.used_at);
-      st.bind(12, r.ref).bind(13, to_unix(ref_busy_after));
+      if (r.replaces_serial) {
+        st.bind(12, std::string_view(*r.replaces_serial));
+      } else {
+        st.bind_null(12);
+      }
+      bind_optional_time(st, 13, r.not_after);
+      st.bind(14, r.ref).bind(15, to_unix(ref_busy_after));
       DOJANG_TRY(st.run());
       if (c.changes() == 0)
         return Error{Errc::already_exists, "reference number " + r.ref + " is in use"};

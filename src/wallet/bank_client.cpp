@@ -88,15 +88,13 @@ Status BankClient::otp(const SecretString& code) {
   return {};
 }
 
-Result<ApplicationTicket> BankClient::open_application(BankPurpose purpose) {
-  if (!logged_in()) return Error{Errc::usage, "not logged in to the bank"};
-  json j = {{"purpose", purpose == BankPurpose::general ? "general" : "bank"}};
-  SecretString body(j.dump());
-  DOJANG_ASSIGN(Reply reply, impl_->post("/api/v1/bank/applications", body, &token_));
-  auto ref = reply.body.find("reference");
-  auto code = reply.body.find("authorization_code");
-  auto exp = reply.body.find("expires_at");
-  if (ref == reply.body.end() || !ref->is_string() || code == reply.body.end() || !code->is_string() ||
+namespace {
+
+Result<ApplicationTicket> ticket_of(json& body) {
+  auto ref = body.find("reference");
+  auto code = body.find("authorization_code");
+  auto exp = body.find("expires_at");
+  if (ref == body.end() || !ref->is_string() || code == body.end() || !code->is_string() ||
       code->get_ref<const std::string&>().empty())
     return Error{Errc::invalid_input, "the bank's application answer lacks the reference or code"};
   ApplicationTicket t;
@@ -104,9 +102,104 @@ Result<ApplicationTicket> BankClient::open_application(BankPurpose purpose) {
   auto& c = code->get_ref<std::string&>();
   t.auth_code = SecretString(c);
   secure_wipe(c.data(), c.size());
-  if (exp != reply.body.end() && exp->is_number_integer())
+  if (exp != body.end() && exp->is_number_integer())
     t.expires_at = TimePoint(std::chrono::seconds(exp->get<std::int64_t>()));
   return t;
+}
+
+std::optional<TimePoint> time_field(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  return TimePoint(std::chrono::seconds(it->get<std::int64_t>()));
+}
+
+std::string text_field(const json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+Result<BankCertificate> certificate_of(const json& j) {
+  BankCertificate c;
+  c.serial = text_field(j, "serial");
+  c.status = text_field(j, "status");
+  auto not_after = time_field(j, "not_after");
+  if (c.serial.empty() || c.status.empty() || !not_after)
+    return Error{Errc::invalid_input, "the bank's certificate entry lacks serial, status or notAfter"};
+  c.cn = text_field(j, "cn");
+  c.subject = text_field(j, "subject");
+  c.purpose = text_field(j, "purpose");
+  c.reason = text_field(j, "reason");
+  c.not_after = *not_after;
+  c.not_before = time_field(j, "not_before").value_or(TimePoint{});
+  c.revoked_at = time_field(j, "revoked_at");
+  return c;
+}
+
+}  // namespace
+
+Result<ApplicationTicket> BankClient::open_application(BankPurpose purpose) {
+  if (!logged_in()) return Error{Errc::usage, "not logged in to the bank"};
+  json j = {{"purpose", purpose == BankPurpose::general ? "general" : "bank"}};
+  SecretString body(j.dump());
+  DOJANG_ASSIGN(Reply reply, impl_->post("/api/v1/bank/applications", body, &token_));
+  return ticket_of(reply.body);
+}
+
+const char* certificate_action_name(CertificateAction a) noexcept {
+  switch (a) {
+    case CertificateAction::revoke: return "revoke";
+    case CertificateAction::suspend: return "suspend";
+    case CertificateAction::resume: return "resume";
+  }
+  return "?";
+}
+
+Result<std::string> BankClient::verify_identity(
+    const SecretString& idn_digits,
+    const std::function<Result<SecretString>(std::string_view masked_phone)>& sms_code) {
+  DOJANG_ASSIGN(std::string masked, identity(idn_digits));
+  DOJANG_ASSIGN(SecretString code, sms_code(masked));
+  DOJANG_TRY(otp(code));
+  return masked;
+}
+
+Result<std::vector<BankCertificate>> BankClient::certificates() {
+  if (!logged_in()) return Error{Errc::usage, "not logged in to the bank"};
+  DOJANG_ASSIGN(Reply reply, impl_->http.request("GET", "/api/v1/bank/certificates", nullptr, &token_));
+  auto list = reply.body.find("certificates");
+  if (list == reply.body.end() || !list->is_array())
+    return Error{Errc::invalid_input, "the bank's answer lists no certificates"};
+  std::vector<BankCertificate> out;
+  for (const auto& j : *list) {
+    if (!j.is_object()) return Error{Errc::invalid_input, "the bank's certificate list is malformed"};
+    DOJANG_ASSIGN(BankCertificate c, certificate_of(j));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<BankCertificate> BankClient::change(CertificateAction action, std::string_view serial,
+                                           std::string_view reason) {
+  if (!logged_in()) return Error{Errc::usage, "not logged in to the bank"};
+  if (serial.empty()) return Error{Errc::usage, "no certificate serial"};
+  json j = {{"serial", std::string(serial)}};
+  if (!reason.empty()) j["reason"] = std::string(reason);
+  SecretString body(j.dump());
+  DOJANG_ASSIGN(Reply reply,
+                impl_->post(std::string("/api/v1/bank/certificates/") + certificate_action_name(action),
+                            body, &token_));
+  return certificate_of(reply.body);
+}
+
+Result<ReissueTicket> BankClient::open_reissue(std::string_view serial) {
+  if (!logged_in()) return Error{Errc::usage, "not logged in to the bank"};
+  if (serial.empty()) return Error{Errc::usage, "no certificate serial"};
+  json j = {{"serial", std::string(serial)}};
+  SecretString body(j.dump());
+  DOJANG_ASSIGN(Reply reply, impl_->post("/api/v1/bank/certificates/reissue", body, &token_));
+  DOJANG_ASSIGN(ApplicationTicket ticket, ticket_of(reply.body));
+  return ReissueTicket{std::move(ticket), text_field(reply.body, "replaces"),
+                       time_field(reply.body, "not_after")};
 }
 
 }  // namespace dojang::wallet

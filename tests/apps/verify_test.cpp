@@ -17,22 +17,6 @@
 namespace dojang::testing {
 namespace {
 
-// A port nothing listens on right now (bound to 127.0.0.1:0, then released).
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // True once `ss -ltn` lists a listener on port. (Never probe openssl ocsp by
 // connecting: a connection that sends nothing wedges it.)
 bool wait_listening(std::uint16_t port, int timeout_seconds = 20) {

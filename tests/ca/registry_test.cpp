@@ -172,3 +172,33 @@ TEST_F(RegistryTest, SurvivesReopenAndConcurrentWriters) {
 
 }  // namespace
 }  // namespace dojang::ca
+
+namespace dojang::ca {
+namespace {
+
+TEST_F(RegistryTest, ListForCustomerGivesOnlyTheirCertificatesOldestFirstWithTheirState) {
+  ASSERT_TRUE(reg_->record_pending(record("0a")).ok());
+  clock_.advance(10s);
+  auto other = record("0b");
+  other.customer_id = "kim";
+  ASSERT_TRUE(reg_->record_pending(other).ok());
+  clock_.advance(10s);
+  ASSERT_TRUE(reg_->record_pending(record("0c")).ok());
+  ASSERT_TRUE(reg_->confirm("0c").ok());
+  ASSERT_TRUE(reg_->revoke("0c", RevocationReason::certificate_hold, clock_.now()).ok());
+
+  auto hong = reg_->list_for_customer("hong");
+  ASSERT_TRUE(hong.ok()) << hong.error().message;
+  ASSERT_EQ(hong->size(), 2u);
+  EXPECT_EQ((*hong)[0].serial_hex, "0a");
+  EXPECT_EQ((*hong)[0].status, CertStatus::pending);
+  EXPECT_EQ((*hong)[1].serial_hex, "0c");
+  EXPECT_EQ((*hong)[1].revocation_reason, RevocationReason::certificate_hold);
+  EXPECT_EQ((*hong)[1].der, record("0c").der);
+  auto nobody = reg_->list_for_customer("nobody");
+  ASSERT_TRUE(nobody.ok());
+  EXPECT_TRUE(nobody->empty());
+}
+
+}  // namespace
+}  // namespace dojang::ca

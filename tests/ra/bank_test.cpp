@@ -407,6 +407,57 @@ TEST_F(BankTest, AnApplicationNeedsAVerifiedSession) {
               "log in again");
 }
 
+// ---------------------------------------------------------------------------
+// Certificate management without the key
+
+TEST_F(BankTest, ManagementNeedsAVerificationAtMostFiveMinutesOld) {
+  enrolAlice();
+  std::string token = login();
+  expectError(bank_.verified_customer(token), Errc::policy, "identity not verified");
+  expectError(bank_.verified_customer(std::string(64, 'f')), Errc::policy, "not logged in");
+  sendCode(token);
+  expectError(bank_.verified_customer(token), Errc::policy, "identity not verified");
+  ASSERT_TRUE(bank_.verify_otp(token, lastCode()).ok());
+  auto who = bank_.verified_customer(token);
+  ASSERT_TRUE(who.ok()) << who.error().message;
+  EXPECT_EQ(*who, "alice");
+  clock_.advance(kManagementWindow - seconds(1));
+  EXPECT_TRUE(bank_.verified_customer(token).ok());
+  clock_.advance(seconds(1));
+  expectError(bank_.verified_customer(token), Errc::policy, "more than 5 minutes ago");
+  // A new code in the same session verifies it again.
+  ASSERT_TRUE(bank_.verify_otp(token, sendCode(token)).ok());
+  EXPECT_TRUE(bank_.verified_customer(token).ok());
+  ASSERT_TRUE(bank_.logout(token).ok());
+  expectError(bank_.verified_customer(token), Errc::policy, "not logged in");
+}
+
+TEST_F(BankTest, AReissueApplicationCarriesTheReplacedSerialAndNotAfterToTheCa) {
+  std::string token = verifiedSession();
+  const TimePoint old_end = kT0 + std::chrono::hours(24 * 200);
+  auto t = bank_.open_reissue_application(token, Purpose::bank_insurance, {"0abc12", old_end});
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->kind, ApplicationKind::reissue);
+  EXPECT_EQ(t->expires_at, kT0 + kAppApplicationLifetime);
+  auto a = bank_.application_for_ca(t->ref);
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_EQ(a->kind, ApplicationKind::reissue);
+  EXPECT_EQ(a->purpose, Purpose::bank_insurance);
+  EXPECT_EQ(a->replaces_serial, std::optional<std::string>("0abc12"));
+  EXPECT_EQ(a->not_after, std::optional<TimePoint>(old_end));
+  // A plain application carries neither.
+  auto plain = bank_.open_application(token, Purpose::general);
+  ASSERT_TRUE(plain.ok());
+  auto p = bank_.application_for_ca(plain->ref);
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(p->replaces_serial);
+  EXPECT_FALSE(p->not_after);
+  expectError(bank_.open_reissue_application(token, Purpose::general, {"", old_end}), Errc::usage);
+  clock_.advance(kManagementWindow);
+  expectError(bank_.open_reissue_application(token, Purpose::general, {"0abc12", old_end}), Errc::policy,
+              "verify it again");
+}
+
 TEST_F(BankTest, AppApplicationsHaveAnEightDigitRefAndExpireInTenMinutes) {
   ApplicationTicket t = appTicket(Purpose::bank_insurance);
   EXPECT_TRUE(std::regex_match(t.ref, std::regex("[1-9][0-9]{7}"))) << t.ref;

@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include <functional>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -263,6 +264,53 @@ TEST_F(CmpServerTest, IrWithEncryptedVidIssuesTheRaSubjectAndConfirms) {
   auto again = wallet::request_ir(w().endpoint(), t.ref, t.auth_code, key, std::nullopt);
   expectRefused(again, "notAuthorized");
   expectRefused(again, "reference number already used");
+}
+
+// Re-issue (재발급): the application names the replaced certificate and its
+// notAfter; the new certificate keeps that notAfter, and its certConf revokes
+// the old one with reason superseded.
+TEST_F(CmpServerTest, ReissueKeepsTheOldNotAfterAndSupersedesTheOldCertificateOnConfirmation) {
+  std::string customer;
+  auto first = w().application(kIdn, ra::Purpose::general, &customer);
+  pki::PrivateKey old_key = new_key();
+  auto old_cert = wallet::request_ir(w().endpoint(), first.ref, first.auth_code, old_key, std::nullopt);
+  ASSERT_TRUE(old_cert.ok()) << old_cert.error().message;
+  const std::string old_serial = registry_key(old_cert->cert);
+  auto old_rec = w().registry->find(old_serial);
+  ASSERT_TRUE(old_rec.ok());
+
+  // A verified bank session of the same customer opens the re-issue application.
+  // (The suite's clock stands still, so a default term would end exactly when
+  // the old one does: the application asks for 30 days less to show it is used.)
+  const TimePoint carried = old_rec->not_after - std::chrono::hours(24 * 30);
+  ra::Bank& bank = w().data->bank();
+  auto session = bank.login(customer, SecretString(std::string("login password 1")));
+  ASSERT_TRUE(session.ok()) << session.error().message;
+  const std::string token(session->token.view());
+  ASSERT_TRUE(bank.start_identity_check(token, SecretString(std::string(kIdn))).ok());
+  auto box = w().data->sms().outbox(std::string_view("01012345678"));
+  ASSERT_TRUE(box.ok() && !box->empty());
+  std::smatch m;
+  const std::string text(box->back().text.view());
+  ASSERT_TRUE(std::regex_search(text, m, std::regex("([0-9]{6})")));
+  ASSERT_TRUE(bank.verify_otp(token, m[1].str()).ok());
+  auto t = bank.open_reissue_application(token, ra::Purpose::general, {old_serial, carried});
+  ASSERT_TRUE(t.ok()) << t.error().message;
+
+  pki::PrivateKey key = new_key();
+  auto issued = wallet::request_ir(w().endpoint(), t->ref, t->auth_code, key, std::nullopt);
+  ASSERT_TRUE(issued.ok()) << issued.error().message;
+  auto info = issued->cert.info();
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->not_after, carried);
+  auto old_now = w().registry->find(old_serial);
+  ASSERT_TRUE(old_now.ok());
+  EXPECT_TRUE(old_now->revoked_at.has_value());
+  EXPECT_EQ(old_now->revocation_reason, ca::RevocationReason::superseded);
+  auto new_rec = w().registry->find(registry_key(issued->cert));
+  ASSERT_TRUE(new_rec.ok());
+  EXPECT_EQ(new_rec->status, ca::CertStatus::confirmed);
+  EXPECT_FALSE(new_rec->revoked_at.has_value());
 }
 
 TEST_F(CmpServerTest, IrWithoutRegInfoIssuesWithoutVid) {

@@ -97,6 +97,10 @@ struct HttpResult {
   std::string body;
 };
 
+// A loopback port nothing listens on right now (bound to 127.0.0.1:0, then
+// released); 0 when none could be had.
+std::uint16_t free_port();
+
 // One HTTP/1.1 request to 127.0.0.1:port over a fresh connection (Connection: close).
 HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& path,
                         const std::string& body = {},

@@ -152,6 +152,31 @@ TEST_F(BankClientTest, LoginIdentitySmsCodeAndApplication) {
   EXPECT_LT(ticket->expires_at, std::chrono::system_clock::now() + std::chrono::minutes(11));
 }
 
+TEST_F(BankClientTest, CertificateManagementInAVerifiedSession) {
+  auto c = client();
+  ASSERT_TRUE(c);
+  expectError(c->certificates(), Errc::usage, "not logged in");
+  ASSERT_TRUE(c->login("hong", SecretString(kLoginPassword)).ok());
+  expectError(c->certificates(), Errc::policy, "identity not verified");
+  std::string seen_phone;
+  auto masked = c->verify_identity(SecretString(kIdn), [&](std::string_view phone) -> Result<SecretString> {
+    seen_phone = phone;
+    return SecretString(latest_code());
+  });
+  ASSERT_TRUE(masked.ok()) << masked.error().message;
+  EXPECT_EQ(*masked, "010-****-5678");
+  EXPECT_EQ(seen_phone, *masked);
+  auto list = c->certificates();
+  ASSERT_TRUE(list.ok()) << list.error().message;
+  EXPECT_TRUE(list->empty());  // hong has no certificate in this suite
+  expectError(c->change(CertificateAction::suspend, "0x1234"), Errc::not_found, "among your certificates");
+  // Ownership is checked first: a stranger learns nothing from the reason check either.
+  expectError(c->change(CertificateAction::revoke, "0x1234", "cACompromise"), Errc::not_found, "among your");
+  expectError(c->open_reissue("0x1234"), Errc::not_found, "among your certificates");
+  expectError(c->change(CertificateAction::resume, ""), Errc::usage, "no certificate serial");
+  EXPECT_STREQ(certificate_action_name(CertificateAction::resume), "resume");
+}
+
 TEST_F(BankClientTest, UnknownPathIsNotFound) {
   // A base URL with a path prefix the server does not serve: 404 from the router.
   auto c = client("http://127.0.0.1:" + std::to_string(port_) + "/nowhere");

@@ -165,6 +165,8 @@ class Registry {
 
   // Errors: not_found, io.
   Result<CertificateRecord> find(std::string_view serial_hex);
+  // Every certificate issued to a customer, oldest first (any status). Errors: io.
+  Result<std::vector<CertificateRecord>> list_for_customer(std::string_view customer_id);
 
   // Marks every pending certificate created more than timeout ago
   // revoked_unconfirmed; returns how many. Errors: io.

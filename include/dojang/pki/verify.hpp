@@ -130,6 +130,21 @@ Result<RevocationStatus> check_crl(const Crl& crl, const Certificate& cert,
 // The OCSP URLs (AIA id-ad-ocsp) and CRL distribution point URIs of a certificate.
 std::vector<std::string> ocsp_urls(const Certificate& cert);
 std::vector<std::string> crl_urls(const Certificate& cert);
+// The caIssuers URLs (AIA id-ad-caIssuers): where the issuer's certificate is.
+std::vector<std::string> ca_issuer_urls(const Certificate& cert);
+
+// Asks the certificate's OCSP responders (AIA), in order, until one gives a
+// response check_ocsp_response accepts. Every failed try is appended to
+// attempts (when given). Errors: not_found (no OCSP URL), io (no responder
+// gave a usable answer; the message lists why).
+struct OcspAnswer {
+  RevocationStatus status;
+  std::string url;
+};
+Result<OcspAnswer> query_ocsp(const Certificate& cert, const Certificate& issuer,
+                              const std::vector<Certificate>& trust, Fetcher& fetcher,
+                              const Clock& clock, const OcspOptions& options = {},
+                              std::vector<std::string>* attempts = nullptr);
 
 // ---------------------------------------------------------------------------
 // The relying party's whole check

@@ -49,6 +49,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -76,6 +77,9 @@ inline constexpr std::chrono::seconds kTellerApplicationLifetime{7 * 24 * 60 * 6
 inline constexpr std::chrono::seconds kRefQuarantine{30 * 24 * 60 * 60};
 inline constexpr int kMaxMacFailures = 5;
 inline constexpr std::size_t kDataKeySize = 32;
+// How long an identity verification authorises certificate management
+// (listing, revoking, suspending, resuming, re-issuing) in its session.
+inline constexpr std::chrono::seconds kManagementWindow{5 * 60};
 
 struct Enrolment {
   std::string customer_id;      // 1-64 of A-Z a-z 0-9 . _ - @
@@ -117,6 +121,15 @@ struct ApplicationForCa {
   Channel channel = Channel::app;
   TimePoint expires_at;
   int mac_failures = 0;
+  // kind reissue: the certificate it replaces and the notAfter it keeps.
+  std::optional<std::string> replaces_serial;
+  std::optional<TimePoint> not_after;
+};
+
+// What a re-issue application carries over from the certificate it replaces.
+struct ReissueOf {
+  std::string serial_hex;  // the CA registry's key form
+  TimePoint not_after;     // the new certificate ends when the old one would have
 };
 
 // A customer as an operator sees it: no secrets.
@@ -166,6 +179,19 @@ class Bank {
   Result<ApplicationTicket> open_application(std::string_view token, Purpose purpose,
                                              ApplicationKind kind = ApplicationKind::issue);
 
+  // Opens a re-issue application (kind reissue) for the session's customer,
+  // valid 10 minutes; the caller (the service, which sees the CA registry)
+  // has checked that `of` is one of the customer's certificates. Errors: as
+  // open_application, usage (empty serial).
+  Result<ApplicationTicket> open_reissue_application(std::string_view token, Purpose purpose,
+                                                     const ReissueOf& of);
+
+  // The customer of a live session whose identity was verified (SMS code)
+  // less than kManagementWindow ago: whom certificate management acts for.
+  // Errors: policy (no or expired session: "not logged in..."; identity not
+  // verified; verification older than the window), io.
+  Result<std::string> verified_customer(std::string_view token);
+
   // Opens an application at a teller (identity checked in person), valid 7
   // days. Errors: not_found (no such customer), io.
   Result<ApplicationTicket> teller_application(std::string_view customer_id, Purpose purpose,
@@ -211,7 +237,8 @@ class Bank {
   Result<store::SessionRecord> live_session(std::string_view token, Bytes& token_hash);
   Result<ApplicationTicket> create_application(std::string_view customer_id, Purpose purpose,
                                                ApplicationKind kind, Channel channel,
-                                               std::chrono::seconds lifetime);
+                                               std::chrono::seconds lifetime,
+                                               const ReissueOf* reissue = nullptr);
   Status application_error(std::string_view ref);
 
   store::BankStore* store_;

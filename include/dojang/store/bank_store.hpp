@@ -81,6 +81,10 @@ struct ApplicationRecord {
   TimePoint created_at{};
   TimePoint expires_at{};
   std::optional<TimePoint> used_at;
+  // kind reissue (schema version 2): the certificate replaced (registry serial
+  // hex) and the notAfter the new certificate keeps.
+  std::optional<std::string> replaces_serial;
+  std::optional<TimePoint> not_after;
 };
 
 struct SmsRecord {

@@ -3,9 +3,12 @@
 // application that yields a reference number and an authorization code.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dojang/pki/clock.hpp"
 #include "dojang/pki/result.hpp"
@@ -29,6 +32,30 @@ struct ApplicationTicket {
 };
 
 enum class BankPurpose { general, bank };  // 범용 / 용도제한 (banking, insurance)
+
+// One of the customer's certificates as the bank lists it (GET /api/v1/bank/certificates).
+struct BankCertificate {
+  std::string serial;   // "0x" + hex
+  std::string cn;
+  std::string subject;
+  std::string purpose;  // "general", "bank_insurance", ...
+  std::string status;   // "valid", "suspended", "revoked", "expired", "pending", ...
+  std::string reason;   // RFC 5280 name when revoked or suspended, else ""
+  TimePoint not_before, not_after;
+  std::optional<TimePoint> revoked_at;
+};
+
+// What certificate management without the key can do to a certificate.
+enum class CertificateAction { revoke, suspend, resume };
+const char* certificate_action_name(CertificateAction a) noexcept;  // "revoke", ...
+
+// A re-issue application: the ticket, the certificate it replaces and the
+// notAfter the new certificate keeps (absent for an expired one: a full term).
+struct ReissueTicket {
+  ApplicationTicket ticket;
+  std::string replaces;  // "0x" + hex
+  std::optional<TimePoint> not_after;
+};
 
 // A session with the bank: one object per flow (login → identity → otp →
 // open_application). Errors of every call: usage (bad URL: not http(s), plain
@@ -54,6 +81,23 @@ class BankClient final {
   Status otp(const SecretString& code);
   // POST /api/v1/bank/applications {purpose} → 201 with the ticket.
   Result<ApplicationTicket> open_application(BankPurpose purpose);
+
+  // identity() + the SMS code from sms_code (given the masked phone) + otp():
+  // the session is identity-verified when it returns the masked phone.
+  Result<std::string> verify_identity(
+      const SecretString& idn_digits,
+      const std::function<Result<SecretString>(std::string_view masked_phone)>& sms_code);
+
+  // Certificate management in a verified session (docs/api.md): the
+  // customer's certificates; revoke / suspend / resume one (reason: an RFC
+  // 5280 name, used by revoke only; empty = the server's default,
+  // keyCompromise); a re-issue application for one. A change ends the
+  // session on the server. Errors as above; not_found for a serial that is
+  // not the customer's, policy for a transition the CA refuses.
+  Result<std::vector<BankCertificate>> certificates();
+  Result<BankCertificate> change(CertificateAction action, std::string_view serial,
+                                 std::string_view reason = {});
+  Result<ReissueTicket> open_reissue(std::string_view serial);
 
   bool logged_in() const noexcept { return !token_.empty(); }
 
