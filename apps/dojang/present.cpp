@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "dojang/cli.hpp"
+#include "dojang/pki/hex.hpp"
 
 namespace dojang::cli {
 
@@ -15,17 +16,6 @@ std::string format_time(TimePoint t) {
   char buf[64];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
   return buf;
-}
-
-std::string hex(ByteView b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  s.reserve(b.size() * 2);
-  for (auto c : b) {
-    s += d[c >> 4];
-    s += d[c & 15];
-  }
-  return s;
 }
 
 namespace {
@@ -70,7 +60,7 @@ nlohmann::json to_json(const pki::CertificateInfo& info, const pki::Certificate&
   };
   j["real_name"] = info.real_name ? nlohmann::json(*info.real_name) : nlohmann::json(nullptr);
   if (info.vid) {
-    j["vid"] = {{"hash", info.vid->hash_alg}, {"value", hex(info.vid->virtual_id)}};
+    j["vid"] = {{"hash", info.vid->hash_alg}, {"value", pki::to_hex(info.vid->virtual_id)}};
   } else {
     j["vid"] = nullptr;
   }

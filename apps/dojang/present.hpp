@@ -14,7 +14,6 @@ namespace dojang::cli {
 
 // "2027-11-27 03:31:46 UTC"
 std::string format_time(TimePoint t);
-std::string hex(ByteView b);
 // The purpose of the first known policy, e.g. "general (범용)".
 std::string purpose_text(const pki::CertificateInfo& info);
 // "valid, 120 days left" / "expires in 12 days: renew it" / "EXPIRED: re-issue it"

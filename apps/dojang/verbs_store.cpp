@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "dojang/bank_login.hpp"
+#include "dojang/pki/hex.hpp"
 #include "dojang/present.hpp"
 #include "dojang/verbs.hpp"
 #include "dojang/wallet/backup.hpp"
@@ -125,7 +126,7 @@ Runner setup_show(CLI::App& sub, GlobalOptions& g) {
               << "Key:        " << info.key_algorithm << ", " << info.signature_algorithm << "\n";
     std::cout << "Real name:  " << (info.real_name ? *info.real_name : "(none)") << "\n";
     if (info.vid) {
-      std::cout << "VID:        " << info.vid->hash_alg << " " << hex(info.vid->virtual_id) << "\n";
+      std::cout << "VID:        " << info.vid->hash_alg << " " << pki::to_hex(info.vid->virtual_id) << "\n";
     } else {
       std::cout << "VID:        (none)\n";
     }

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "dojang/pki/aead.hpp"
+#include "dojang/pki/hex.hpp"
 #include "dojang/pki/random.hpp"
 #include "dojang/ca/registry.hpp"
 #include "dojang/service/bank_api.hpp"
@@ -122,16 +123,6 @@ Result<std::unique_ptr<service::DataDir>> open_data(const Common& c) {
   return service::DataDir::open(c.data, pass, SystemClock::instance());
 }
 
-std::string hex(ByteView b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (auto c : b) {
-    s += d[c >> 4];
-    s += d[c & 15];
-  }
-  return s;
-}
-
 std::string format_time(TimePoint t) {
   std::time_t tt = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
@@ -172,10 +163,10 @@ int main(int argc, char** argv) {
       // The admin token for the REST admin endpoints: shown once, stored as a hash.
       auto raw = pki::random_bytes(32);
       if (!raw.ok()) return fail(raw.error());
-      std::string token = hex(*raw);
+      std::string token = pki::to_hex(*raw);
       auto digest = pki::sha256(ByteView(reinterpret_cast<const std::uint8_t*>(token.data()), token.size()));
       if (!digest.ok()) return fail(digest.error());
-      std::ofstream(fs::path(init_c.data) / "admin-token.sha256") << hex(*digest) << "\n";
+      std::ofstream(fs::path(init_c.data) / "admin-token.sha256") << pki::to_hex(*digest) << "\n";
       std::cout << "Created the CA in " << init_c.data << "\n"
                 << "  root certificate:  " << (fs::path(init_c.data) / "root.pem").string() << "\n"
                 << "  chain:             " << (fs::path(init_c.data) / "chain.pem").string() << "\n"

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "dojang/pki/hex.hpp"
 #include "dojang/pki/random.hpp"
 #include "dojang/pki/signing.hpp"
 
@@ -26,16 +27,6 @@ namespace {
 constexpr std::size_t kChallengeBytes = 32;
 constexpr std::size_t kMaxChallenges = 10000;  // outstanding, before the oldest are dropped
 constexpr std::size_t kMaxBody = 256 * 1024;
-
-std::string to_hex(ByteView b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (auto c : b) {
-    s += d[c >> 4];
-    s += d[c & 15];
-  }
-  return s;
-}
 
 int status_for(pki::Verdict v) {
   switch (v) {
@@ -60,7 +51,7 @@ LoginOutcome refuse(int status, const std::string& reason) {
 
 Result<std::string> LoginService::new_challenge() {
   DOJANG_ASSIGN(Bytes raw, pki::random_bytes(kChallengeBytes));
-  std::string c = to_hex(raw);
+  std::string c = pki::to_hex(raw);
   const TimePoint now = clock_.now();
   std::lock_guard lock(mu_);
   std::erase_if(challenges_, [now](const auto& kv) { return kv.second < now; });

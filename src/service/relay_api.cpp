@@ -7,6 +7,7 @@
 #include <string>
 
 #include "dojang/pki/aead.hpp"
+#include "dojang/pki/hex.hpp"
 #include "dojang/pki/random.hpp"
 #include "service/internal/json_api.hpp"
 
@@ -25,17 +26,6 @@ constexpr std::string_view kSessionsPath = "/api/v1/relay/sessions";
 constexpr std::size_t kPakeMessageBytes = 32;  // a ristretto255 element
 constexpr std::size_t kConfirmBytes = 32;
 constexpr std::size_t kTokenBytes = 32;
-
-std::string hex(ByteView b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  s.reserve(b.size() * 2);
-  for (auto c : b) {
-    s += d[c >> 4];
-    s += d[c & 15];
-  }
-  return s;
-}
 
 std::optional<Bytes> unhex(std::string_view s) {
   if (s.size() % 2 != 0) return std::nullopt;
@@ -118,7 +108,7 @@ class Relay {
     r.receiver_message = std::move(*message);
     auto st = store_->create(r);
     if (!st.ok()) return error_response(st.error());
-    return json_response(201, {{"token", hex(*token)},
+    return json_response(201, {{"token", pki::to_hex(*token)},
                                {"expires_at", unix_of(r.expires_at)},
                                {"ttl", options_.ttl.count()}});
   }
@@ -164,7 +154,7 @@ class Relay {
     if (r.state == store::RelayState::locked) return locked(r);
     return json_response(200, {{"state", store::to_string(r.state)},
                                {"failures", r.failures},
-                               {"message", hex(r.receiver_message)},
+                               {"message", pki::to_hex(r.receiver_message)},
                                {"expires_at", unix_of(r.expires_at)}});
   }
 
@@ -208,9 +198,9 @@ class Relay {
     if (!r.offer) return json_response(200, {{"state", "waiting"}, {"failures", r.failures}});
     return json_response(200, {{"state", "offered"},
                                {"failures", r.failures},
-                               {"message", hex(r.offer->message)},
-                               {"confirm", hex(r.offer->confirm)},
-                               {"bundle", hex(r.offer->bundle)}});
+                               {"message", pki::to_hex(r.offer->message)},
+                               {"confirm", pki::to_hex(r.offer->confirm)},
+                               {"bundle", pki::to_hex(r.offer->bundle)}});
   }
 
   Response failure(const Request& req, const store::RelaySessionRecord& r) const {
