@@ -132,7 +132,9 @@ Result<pki::Certificate> issue_certificate(const Hierarchy& ca, const IssueReque
       internal::add_authority_info_access(x.get(), o.base_url + "/ocsp", o.base_url + "/ca.crt"));
   DOJANG_TRY(internal::add_identify_data(x.get(), identify));
   DOJANG_TRY(internal::sign_certificate(x.get(), ca.issuing_key().native()));
-  return internal::to_certificate(x.get());
+  // The signed X509 as it is: parsing its encoding again would only run
+  // OpenSSL's key decoders over a key parse_subject_key has already checked.
+  return pki::Certificate::adopt(x.get());
 }
 
 }  // namespace dojang::ca

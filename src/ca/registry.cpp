@@ -407,7 +407,7 @@ Result<CertificateRecord> read_record(const store::Statement& q) {
 }  // namespace
 
 Result<CertificateRecord> Registry::find(std::string_view serial_hex) {
-  auto c = db_->lease();
+  DOJANG_ASSIGN(auto c, db_->read());
   DOJANG_ASSIGN(auto q, c->prepare(std::string("SELECT ") + kRecordColumns +
                                    " FROM ca_certificates WHERE serial = ?"));
   q.bind(1, serial_hex);
@@ -417,7 +417,7 @@ Result<CertificateRecord> Registry::find(std::string_view serial_hex) {
 }
 
 Result<std::vector<CertificateRecord>> Registry::list_for_customer(std::string_view customer_id) {
-  auto c = db_->lease();
+  DOJANG_ASSIGN(auto c, db_->read());
   DOJANG_ASSIGN(auto q, c->prepare(std::string("SELECT ") + kRecordColumns +
                                    " FROM ca_certificates WHERE customer_id = ? "
                                    "ORDER BY created_at, serial"));
@@ -524,7 +524,7 @@ Status Registry::unhold(std::string_view serial_hex) {
 }
 
 Result<std::vector<StatusEntry>> Registry::list_revoked() {
-  auto c = db_->lease();
+  DOJANG_ASSIGN(auto c, db_->read());
   DOJANG_ASSIGN(auto q, c->prepare(std::string("SELECT ") + kStatusColumns +
                                    " FROM ca_certificates WHERE revoked_at IS NOT NULL OR status "
                                    "IN ('rejected', 'revoked_unconfirmed') ORDER BY serial"));
@@ -542,7 +542,7 @@ Result<std::vector<StatusEntry>> Registry::list_revoked(unsigned partition, unsi
 }
 
 Result<std::int64_t> Registry::revision() {
-  auto c = db_->lease();
+  DOJANG_ASSIGN(auto c, db_->read());
   DOJANG_ASSIGN(auto q, c->prepare("SELECT value FROM ca_counters WHERE name = 'revision'"));
   DOJANG_ASSIGN(bool row, q.step());
   if (!row) return Error{Errc::io, "the registry revision counter is missing"};
@@ -550,7 +550,7 @@ Result<std::int64_t> Registry::revision() {
 }
 
 Result<std::vector<StatusEntry>> Registry::changes_since(std::int64_t since) {
-  auto c = db_->lease();
+  DOJANG_ASSIGN(auto c, db_->read());
   DOJANG_ASSIGN(auto q,
                 c->prepare(std::string("SELECT ") + kStatusColumns +
                            " FROM ca_certificates WHERE change_seq > ? ORDER BY change_seq"));
@@ -569,7 +569,7 @@ Result<std::int64_t> Registry::next_crl_number() {
 }
 
 Result<RegistryCounts> Registry::counts() {
-  auto c = db_->lease();
+  DOJANG_ASSIGN(auto c, db_->read());
   DOJANG_ASSIGN(auto q, c->prepare("SELECT status, COUNT(*) FROM ca_certificates GROUP BY status"));
   RegistryCounts out;
   for (;;) {

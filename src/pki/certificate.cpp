@@ -221,12 +221,53 @@ Result<Bytes> Certificate::der() const {
 }
 
 Result<Bytes> Certificate::public_key_der() const {
-  return internal::to_der(::X509_get0_pubkey(c_.get()), ::i2d_PUBKEY,
+  // The SubjectPublicKeyInfo as the certificate encodes it: no key decoding.
+  return internal::to_der(::X509_get_X509_PUBKEY(c_.get()), ::i2d_X509_PUBKEY,
                           "encoding SubjectPublicKeyInfo");
 }
 
+std::string Certificate::subject() const {
+  return name_line(::X509_get_subject_name(c_.get()));
+}
+
+Result<Validity> Certificate::validity() const {
+  auto nb = internal::time_of(::X509_get0_notBefore(c_.get()));
+  auto na = internal::time_of(::X509_get0_notAfter(c_.get()));
+  if (!nb || !na) return Error{Errc::invalid_input, "certificate validity dates are malformed"};
+  return Validity{*nb, *na};
+}
+
+namespace {
+// The subject public key as an EVP_PKEY: the one OpenSSL decoded with the
+// certificate or, for a certificate the CA has just built (which carries the
+// key's encoding only), decoded now from that encoding.
+struct SubjectPublicKey {
+  const EVP_PKEY* key = nullptr;
+  Ptr<EVP_PKEY> decoded;
+};
+SubjectPublicKey subject_public_key(const X509* x) {
+  SubjectPublicKey out;
+  out.key = ::X509_get0_pubkey(x);
+  if (out.key != nullptr) return out;
+  internal::clear_errors();
+  unsigned char* der = nullptr;
+  int n = ::i2d_X509_PUBKEY(::X509_get_X509_PUBKEY(x), &der);
+  if (n <= 0) {
+    internal::clear_errors();
+    return out;
+  }
+  Ptr<unsigned char> owner(der);
+  const unsigned char* p = der;
+  out.decoded = own(::d2i_PUBKEY_ex(nullptr, &p, n, libctx(), nullptr));
+  internal::clear_errors();
+  out.key = out.decoded.get();
+  return out;
+}
+}  // namespace
+
 bool Certificate::matches(const PrivateKey& key) const {
-  const EVP_PKEY* pub = ::X509_get0_pubkey(c_.get());
+  SubjectPublicKey spk = subject_public_key(c_.get());
+  const EVP_PKEY* pub = spk.key;
   if (pub == nullptr || key.native() == nullptr) return false;
   int eq = ::EVP_PKEY_eq(pub, key.native());
   internal::clear_errors();
@@ -274,7 +315,8 @@ Result<CertificateInfo> Certificate::info() const {
     internal::clear_errors();
   }
 
-  if (const EVP_PKEY* pub = ::X509_get0_pubkey(x); pub != nullptr) {
+  SubjectPublicKey spk = subject_public_key(x);
+  if (const EVP_PKEY* pub = spk.key; pub != nullptr) {
     const char* type = ::EVP_PKEY_get0_type_name(pub);
     info.key_algorithm = std::string(type != nullptr ? type : "unknown") + "-" +
                          std::to_string(::EVP_PKEY_get_bits(pub));

@@ -505,17 +505,17 @@ Result<pki::Certificate> CmpService::Impl::sign(ca::IssueRequest& request,
 Result<void> CmpService::Impl::record_issued(Exchange& ex, pki::Certificate cert,
                                              const Bytes& serial, const std::string& customer_id,
                                              const std::string& application_ref) {
-  auto info = cert.info();
+  auto validity = cert.validity();
   auto der = cert.der();
-  if (!info.ok() || !der.ok())
+  if (!validity.ok() || !der.ok())
     return reject_with(OSSL_CMP_PKIFAILUREINFO_systemFailure, kSystemText);
   ca::CertificateRecord record;
   record.serial_hex = ca::serial_to_hex(serial);
   record.customer_id = customer_id;
   record.application_ref = application_ref;
-  record.subject = info->subject;
-  record.not_before = info->not_before;
-  record.not_after = info->not_after;
+  record.subject = cert.subject();
+  record.not_before = validity->not_before;
+  record.not_after = validity->not_after;
   record.der = std::move(der).value();
   record.transaction_id = ex.transaction_id;
   if (Status s = registry->record_pending(record); !s.ok()) {

@@ -258,19 +258,9 @@ Result<std::shared_ptr<Database>> Database::open(const std::filesystem::path& pa
 
   std::shared_ptr<Database> db(new Database());
   db->path_ = path;
-  sqlite3* raw = nullptr;
-  // NOMUTEX: the Database's own mutex serialises every use of the connection.
-  int rc =
-      ::sqlite3_open_v2(path.c_str(), &raw,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  db->conn_.db_.reset(raw);  // sqlite3_open_v2 allocates a handle even on failure
-  DOJANG_TRY(internal::check(rc, raw, "opening database " + path.string()));
-  ::sqlite3_extended_result_codes(raw, 1);
-  DOJANG_TRY(
-      internal::check(::sqlite3_busy_timeout(raw, static_cast<int>(options.busy_timeout.count())),
-                      raw, "setting the busy timeout"));
-
+  db->busy_timeout_ = options.busy_timeout;
   Connection& c = db->conn_;
+  DOJANG_TRY(configure(c, path, options.busy_timeout));
   {
     DOJANG_ASSIGN(Statement st, c.prepare("PRAGMA journal_mode=WAL"));
     DOJANG_ASSIGN(bool row, st.step());
@@ -286,7 +276,53 @@ Result<std::shared_ptr<Database>> Database::open(const std::filesystem::path& pa
   return db;
 }
 
+// Opens path on c (NOMUTEX: whoever holds c serialises its use).
+Status Database::configure(Connection& c, const std::filesystem::path& path,
+                           std::chrono::milliseconds busy_timeout) {
+  sqlite3* raw = nullptr;
+  int rc =
+      ::sqlite3_open_v2(path.c_str(), &raw,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  c.db_.reset(raw);  // sqlite3_open_v2 allocates a handle even on failure
+  DOJANG_TRY(internal::check(rc, raw, "opening database " + path.string()));
+  ::sqlite3_extended_result_codes(raw, 1);
+  return internal::check(::sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count())), raw,
+                         "setting the busy timeout");
+}
+
 Database::~Database() = default;
+
+// ---------------------------------------------------------------------------
+// Readers
+
+Database::Reader::Reader(Database& db, std::unique_ptr<Connection> conn)
+    : db_(&db), conn_(std::move(conn)) {}
+
+Database::Reader::Reader(Reader&& o) noexcept
+    : db_(o.db_), conn_(std::move(o.conn_)) {}
+
+Database::Reader::~Reader() {
+  if (!conn_) return;
+  // One left inside an explicit BEGIN is closed rather than reused.
+  if (conn_->in_transaction()) return;
+  std::lock_guard<std::mutex> lock(db_->readers_mu_);
+  db_->idle_readers_.push_back(std::move(conn_));
+}
+
+Result<Database::Reader> Database::read() {
+  {
+    std::lock_guard<std::mutex> lock(readers_mu_);
+    if (!idle_readers_.empty()) {
+      std::unique_ptr<Connection> c = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return Reader(*this, std::move(c));
+    }
+  }
+  std::unique_ptr<Connection> c(new Connection());
+  DOJANG_TRY(configure(*c, path_, busy_timeout_));
+  DOJANG_TRY(c->exec("PRAGMA query_only=1; PRAGMA foreign_keys=ON;"));
+  return Reader(*this, std::move(c));
+}
 
 // ---------------------------------------------------------------------------
 // Group commit
@@ -306,9 +342,9 @@ struct Database::Group {
 Database::Lease Database::lease() {
   std::unique_lock<std::mutex> lock(mu_);
   ++lease_waiters_;
-  cv_.wait(lock, [&] { return !group_; });
-  --lease_waiters_;
-  cv_.notify_all();  // a transaction() may be waiting for the leases to go first
+  turn_cv_.wait(lock, [&] { return !group_; });
+  // A transaction() may be waiting for the leases to go first.
+  if (--lease_waiters_ == 0) turn_cv_.notify_all();
   return Lease(std::move(lock), conn_);
 }
 
@@ -321,17 +357,21 @@ void Database::decide(const std::shared_ptr<Group>& group, Status outcome) {
   group->outcome = std::move(outcome);
   group->done = true;
   if (group_ == group) group_.reset();
-  cv_.notify_all();
+  // Each condition variable has its own waiters (see database.hpp): waking
+  // only those keeps a group of N members at O(N) wake-ups, not O(N^2).
+  done_cv_.notify_all();
+  leader_cv_.notify_all();
+  turn_cv_.notify_all();
 }
 
 Status Database::Member::enter() {
   Database& db = *db_;
   db.pending_.fetch_add(1);
   lock_ = std::unique_lock<std::mutex>(db.mu_);
-  db.pending_.fetch_sub(1);
-  db.cv_.notify_all();  // a leader may be waiting for the pending callers
+  // The leader waits for the callers already queued; the last one wakes it.
+  if (db.pending_.fetch_sub(1) == 1) db.leader_cv_.notify_one();
   // Between groups, waiting leases go first (readers are not starved).
-  db.cv_.wait(lock_, [&] { return db.group_ || db.lease_waiters_ == 0; });
+  db.turn_cv_.wait(lock_, [&] { return db.group_ || db.lease_waiters_ == 0; });
   if (!db.group_) {
     DOJANG_ASSIGN(Statement begin, db.conn_.prepare("BEGIN IMMEDIATE"));
     DOJANG_TRY(begin.run());
@@ -339,7 +379,7 @@ Status Database::Member::enter() {
     leader_ = true;
   }
   group_ = db.group_;
-  ++group_->members;
+  if (++group_->members >= kMaxGroup) db.leader_cv_.notify_one();
   ++db.stats_.transactions;
   if (Status s = db.conn_.exec("SAVEPOINT dojang_member"); !s.ok()) {
     // Cannot happen inside an open transaction short of a broken connection:
@@ -372,11 +412,11 @@ Status Database::Member::leave(bool ok) {
 
   if (!leader_) {
     if (!ok) return {};  // our own work is rolled back; nothing to wait for
-    db.cv_.wait(lock_, [&] { return group_->done; });
+    db.done_cv_.wait(lock_, [&] { return group_->done; });
     return group_->outcome;
   }
   // The leader lets the callers already queued join, then commits for all.
-  db.cv_.wait(lock_, [&] {
+  db.leader_cv_.wait(lock_, [&] {
     return group_->done || db.pending_.load() == 0 || group_->members >= kMaxGroup;
   });
   if (!group_->done) {

@@ -98,7 +98,7 @@ Status RelayStore::create(const RelaySessionRecord& r) {
 }
 
 Result<RelaySessionRecord> RelayStore::find(ByteView id_hash) {
-  auto c = db_->lease();
+  DOJANG_ASSIGN(auto c, db_->read());
   return find_in(*c, id_hash);
 }
 

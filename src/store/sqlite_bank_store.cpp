@@ -205,7 +205,7 @@ class SqliteBankStore final : public BankStore {
   }
 
   Result<CustomerRecord> find_customer(std::string_view id) override {
-    auto c = db_->lease();
+    DOJANG_ASSIGN(auto c, db_->read());
     return find_one(
         *c,
         "SELECT " + std::string(kCustomerColumns) + " FROM bank_customers WHERE customer_id = ?",
@@ -241,7 +241,7 @@ class SqliteBankStore final : public BankStore {
   }
 
   Result<SessionRecord> find_session(ByteView token_hash) override {
-    auto c = db_->lease();
+    DOJANG_ASSIGN(auto c, db_->read());
     return find_one(
         *c, "SELECT " + std::string(kSessionColumns) + " FROM bank_sessions WHERE token_hash = ?",
         token_hash, read_session, kNoSession);
@@ -321,7 +321,7 @@ class SqliteBankStore final : public BankStore {
   }
 
   Result<OtpRecord> find_otp(ByteView token_hash) override {
-    auto c = db_->lease();
+    DOJANG_ASSIGN(auto c, db_->read());
     return find_one(
         *c, "SELECT code_mac, expires_at, failures FROM bank_otps WHERE token_hash = ?", token_hash,
         [](const Statement& st) {
@@ -365,7 +365,7 @@ class SqliteBankStore final : public BankStore {
   }
 
   Result<ApplicationRecord> find_application(std::string_view ref) override {
-    auto c = db_->lease();
+    DOJANG_ASSIGN(auto c, db_->read());
     return find_application(*c, ref);
   }
 
@@ -415,7 +415,7 @@ class SqliteBankStore final : public BankStore {
   }
 
   Result<std::vector<SmsRecord>> list_sms(std::optional<std::string_view> phone) override {
-    auto c = db_->lease();
+    DOJANG_ASSIGN(auto c, db_->read());
     DOJANG_ASSIGN(Statement st,
                   c->prepare(phone ? "SELECT id, phone, body, sent_at FROM bank_sms_outbox "
                                      "WHERE phone = ? ORDER BY id"

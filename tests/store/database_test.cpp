@@ -456,6 +456,63 @@ TEST_F(DatabaseTest, LeaseWaitsForTheOpenGroup) {
   writer.join();
 }
 
+TEST_F(DatabaseTest, ReadersSeeEveryReturnedTransactionAndCannotWrite) {
+  auto db = openDb();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->migrate("test", kTwoSteps).ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(db->transaction([&](Connection& c) {
+                    return insertNote(c, "n" + std::to_string(i));
+                  }).ok());
+    auto r = db->read();
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    auto st = (*r)->prepare("SELECT count(*) FROM test_notes");
+    ASSERT_TRUE(st.ok());
+    auto row = st->step();
+    ASSERT_TRUE(row.ok() && *row);
+    EXPECT_EQ(st->int64(0), i + 1);  // the transaction that just returned is visible
+  }
+  auto r = db->read();
+  ASSERT_TRUE(r.ok());
+  Status s = insertNote(**r, "through a reader");
+  ASSERT_FALSE(s.ok());  // query_only
+  EXPECT_EQ(s.error().code, Errc::io) << s.error().message;
+  EXPECT_EQ(count(*db, "test_notes"), 5);
+}
+
+// A read does not wait for the open group: it runs while a transaction body
+// (and so the group's COMMIT) is held up, and sees the state before it.
+TEST_F(DatabaseTest, ReadersDoNotWaitForTheOpenGroup) {
+  auto db = openDb();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->migrate("test", kTwoSteps).ok());
+  ASSERT_TRUE(db->transaction([&](Connection& c) { return insertNote(c, "before"); }).ok());
+  std::latch inside(1), done_reading(1);
+  std::thread writer([&] {
+    Status w = db->transaction([&](Connection& c) -> Status {
+      DOJANG_TRY(insertNote(c, "held"));
+      inside.count_down();
+      done_reading.wait();  // the group stays open until the reader is through
+      return {};
+    });
+    EXPECT_TRUE(w.ok());
+  });
+  inside.wait();
+  for (int i = 0; i < 3; ++i) {  // the pool hands out more than one connection
+    auto a = db->read();
+    auto b = db->read();
+    ASSERT_TRUE(a.ok() && b.ok());
+    auto st = (*a)->prepare("SELECT count(*) FROM test_notes");
+    ASSERT_TRUE(st.ok());
+    auto row = st->step();
+    ASSERT_TRUE(row.ok() && *row);
+    EXPECT_EQ(st->int64(0), 1);  // "held" is not committed yet
+  }
+  done_reading.count_down();
+  writer.join();
+  EXPECT_EQ(count(*db, "test_notes"), 2);
+}
+
 // Every transaction reported committed is on disk, group commit or not, even
 // when the process is killed in the middle of a burst.
 TEST_F(DatabaseTest, AcknowledgedTransactionsSurviveKillNineUnderLoad) {

@@ -65,6 +65,11 @@ struct CertificateInfo {
   std::string signature_algorithm;        // "sha256WithRSAEncryption"
 };
 
+struct Validity {
+  TimePoint not_before;
+  TimePoint not_after;
+};
+
 class Certificate {
  public:
   // Parses a DER certificate; trailing bytes are an error.
@@ -77,6 +82,10 @@ class Certificate {
   Result<Bytes> der() const;
   // DER SubjectPublicKeyInfo.
   Result<Bytes> public_key_der() const;
+  // The subject as info() gives it, and the validity: without decoding the
+  // rest of the certificate.
+  std::string subject() const;
+  Result<Validity> validity() const;
   // True when key is the private half of this certificate's public key.
   bool matches(const PrivateKey& key) const;
 

@@ -7,9 +7,12 @@
 // BEGIN IMMEDIATE ... COMMIT, each inside its own SAVEPOINT (a failing one is
 // rolled back alone), and every member returns only after the shared COMMIT
 // is durable - one fsync for the whole group instead of one each. lease()
-// gives exclusive use of the connection between groups (for reads and for
-// explicit Transactions); waiting leases go before the next group. Never call transaction() or lease() while holding a
-// lease or inside a transaction() body: that deadlocks. A body sees the
+// gives exclusive use of the connection between groups (for explicit
+// Transactions and anything else that must not run beside a group); waiting
+// leases go before the next group. read() gives a separate, query-only
+// connection from a pool, for plain reads that need not wait for a group's
+// COMMIT. Never call transaction() or lease() while holding a lease or inside
+// a transaction() body: that deadlocks. A body sees the
 // writes of the group's earlier members (they commit together or not at all).
 // Several processes may open the same file (dojangd serve and the dojangd bank
 // commands): writers take the file's write lock with BEGIN IMMEDIATE and wait
@@ -50,6 +53,7 @@
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "dojang/pki/clock.hpp"
 #include "dojang/pki/result.hpp"
@@ -213,6 +217,27 @@ class Database {
   };
   Lease lease();
 
+  // A connection of its own for reading (SELECT only: it is query_only), from
+  // a pool opened on demand. Readers run beside the group commit instead of
+  // waiting for it (WAL lets readers and one writer work at once), and see
+  // every transaction() that has returned. Return it soon: each one held keeps
+  // an SQLite connection open. Errors: io (cannot open another connection).
+  class Reader {
+   public:
+    Reader(Reader&& o) noexcept;
+    Reader& operator=(Reader&&) = delete;
+    ~Reader();
+    Connection& operator*() const noexcept { return *conn_; }
+    Connection* operator->() const noexcept { return conn_.get(); }
+
+   private:
+    friend class Database;
+    Reader(Database& db, std::unique_ptr<Connection> conn);
+    Database* db_;
+    std::unique_ptr<Connection> conn_;
+  };
+  Result<Reader> read();
+
   // Runs fn(Connection&) -> Result<T> (or Status) atomically: its writes are
   // committed and durable when it succeeds, rolled back when it fails (see
   // the header comment for the group commit). Errors: fn's, or io when the
@@ -271,9 +296,16 @@ class Database {
   void decide(const std::shared_ptr<Group>& group, Status outcome);
 
   Database() = default;
+  static Status configure(Connection& c, const std::filesystem::path& path,
+                          std::chrono::milliseconds busy_timeout);
   std::filesystem::path path_;
+  std::chrono::milliseconds busy_timeout_{0};
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable turn_cv_;    // enter() and lease() waiting for their turn
+  std::condition_variable leader_cv_;  // a group's leader waiting for the queued callers
+  std::condition_variable done_cv_;    // members waiting for their group's COMMIT
   std::atomic<int> pending_{0};   // transaction() callers not yet in a group
   int lease_waiters_ = 0;         // lease() callers waiting for the group to end
   std::shared_ptr<Group> group_;  // the open group, if any

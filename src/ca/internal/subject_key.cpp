@@ -1,9 +1,17 @@
 #include "ca/internal/subject_key.hpp"
 
 #include <openssl/asn1t.h>
+#include <openssl/ec.h>
 #include <openssl/objects.h>
 
 #include <string>
+
+namespace dojang::pki::internal {
+template <>
+struct Free<EC_POINT> {
+  void operator()(EC_POINT* p) const noexcept { ::EC_POINT_free(p); }
+};
+}  // namespace dojang::pki::internal
 
 namespace dojang::ca::internal {
 
@@ -78,6 +86,15 @@ Status check_ec(const X509_ALGOR* alg, ByteView point) {
   bool uncompressed = point.size() == kP256Uncompressed && point[0] == 0x04;
   bool compressed = point.size() == kP256Compressed && (point[0] == 0x02 || point[0] == 0x03);
   if (!uncompressed && !compressed) return malformed("bad EC P-256 point");
+  // On the curve: checked here, from the octets, since the certificate is
+  // built from the encoding and never decoded into an EVP_PKEY.
+  static const EC_GROUP* const p256 = ::EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+  if (p256 == nullptr) return Error{Errc::crypto, drain_errors("EC_GROUP_new_by_curve_name")};
+  Ptr<EC_POINT> pt = own(::EC_POINT_new(p256));
+  if (!pt) return Error{Errc::crypto, drain_errors("EC_POINT_new")};
+  if (::EC_POINT_oct2point(p256, pt.get(), point.data(), point.size(), nullptr) != 1 ||
+      ::EC_POINT_is_on_curve(p256, pt.get(), nullptr) != 1)
+    return malformed("the EC point is not on the P-256 curve");
   return {};
 }
 

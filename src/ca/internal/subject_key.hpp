@@ -61,8 +61,9 @@ struct SubjectKey {
 // Errors: usage (empty), invalid_input (malformed), policy (weak or unsupported).
 Result<SubjectKey> parse_subject_key(ByteView spki);
 
-// Sets x's subjectPublicKeyInfo (the encoding only; OpenSSL decodes it when the
-// finished certificate is parsed).
+// Sets x's subjectPublicKeyInfo (the encoding only: the certificate is issued
+// without the key ever being decoded into an EVP_PKEY, which is why
+// parse_subject_key checks everything a decoder would, the EC point included).
 Status set_subject_key(X509* x, const SubjectKey& key);
 
 }  // namespace dojang::ca::internal

@@ -30,6 +30,12 @@ ASN1_SEQUENCE(DOJANG_CMP_HEADER) =
         ASN1_EXP_SEQUENCE_OF_OPT(DOJANG_CMP_HEADER, general_info, DOJANG_CMP_ITAV, 8),
 } ASN1_SEQUENCE_END(DOJANG_CMP_HEADER) IMPLEMENT_ASN1_FUNCTIONS(DOJANG_CMP_HEADER)
 
+        ASN1_SEQUENCE(DOJANG_CMP_SPKI) =
+            {
+                ASN1_SIMPLE(DOJANG_CMP_SPKI, algorithm, X509_ALGOR),
+                ASN1_SIMPLE(DOJANG_CMP_SPKI, public_key, ASN1_BIT_STRING),
+} ASN1_SEQUENCE_END(DOJANG_CMP_SPKI) IMPLEMENT_ASN1_FUNCTIONS(DOJANG_CMP_SPKI)
+
         ASN1_SEQUENCE(DOJANG_CRMF_VALIDITY) =
             {
                 ASN1_EXP_OPT(DOJANG_CRMF_VALIDITY, not_before, ASN1_TIME, 0),
@@ -44,7 +50,7 @@ ASN1_SEQUENCE(DOJANG_CMP_HEADER) =
                         ASN1_EXP_OPT(DOJANG_CRMF_TEMPLATE, issuer, X509_NAME, 3),
                         ASN1_IMP_OPT(DOJANG_CRMF_TEMPLATE, validity, DOJANG_CRMF_VALIDITY, 4),
                         ASN1_EXP_OPT(DOJANG_CRMF_TEMPLATE, subject, X509_NAME, 5),
-                        ASN1_IMP_OPT(DOJANG_CRMF_TEMPLATE, public_key, X509_PUBKEY, 6),
+                        ASN1_IMP_OPT(DOJANG_CRMF_TEMPLATE, public_key, DOJANG_CMP_SPKI, 6),
                         ASN1_IMP_OPT(DOJANG_CRMF_TEMPLATE, issuer_uid, ASN1_BIT_STRING, 7),
                         ASN1_IMP_OPT(DOJANG_CRMF_TEMPLATE, subject_uid, ASN1_BIT_STRING, 8),
                         ASN1_IMP_SEQUENCE_OF_OPT(DOJANG_CRMF_TEMPLATE, extensions, X509_EXTENSION,
@@ -127,7 +133,7 @@ Result<Bytes> template_public_key(const OSSL_CRMF_CERTTEMPLATE* tmpl) {
                     "certificate template"));
   if (t->public_key == nullptr)
     return Error{Errc::invalid_input, "certificate template without a public key"};
-  return pki::internal::to_der(t->public_key, ::i2d_X509_PUBKEY, "template public key");
+  return pki::internal::to_der(t->public_key, i2d_DOJANG_CMP_SPKI, "template public key");
 }
 
 Result<std::optional<Bytes>> encrypted_vid_of(const OSSL_CRMF_MSG* crm) {

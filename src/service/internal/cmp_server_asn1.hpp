@@ -61,6 +61,17 @@ struct DOJANG_CRMF_VALIDITY_st {
 using DOJANG_CRMF_VALIDITY = DOJANG_CRMF_VALIDITY_st;
 DECLARE_ASN1_FUNCTIONS(DOJANG_CRMF_VALIDITY)
 
+// SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier,
+//                                    subjectPublicKey BIT STRING }
+// as plain ASN.1: unlike X509_PUBKEY, decoding it does not run OpenSSL's
+// provider key decoders (the CA checks and copies the key from its encoding).
+struct DOJANG_CMP_SPKI_st {
+  X509_ALGOR* algorithm;
+  ASN1_BIT_STRING* public_key;
+};
+using DOJANG_CMP_SPKI = DOJANG_CMP_SPKI_st;
+DECLARE_ASN1_FUNCTIONS(DOJANG_CMP_SPKI)
+
 // CertTemplate ::= SEQUENCE {
 //     version      [0] Version               OPTIONAL,
 //     serialNumber [1] INTEGER               OPTIONAL,
@@ -80,7 +91,7 @@ struct DOJANG_CRMF_TEMPLATE_st {
   X509_NAME* issuer;
   DOJANG_CRMF_VALIDITY* validity;
   X509_NAME* subject;
-  X509_PUBKEY* public_key;
+  DOJANG_CMP_SPKI* public_key;
   ASN1_BIT_STRING* issuer_uid;
   ASN1_BIT_STRING* subject_uid;
   STACK_OF(X509_EXTENSION) * extensions;
