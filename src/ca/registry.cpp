@@ -317,7 +317,8 @@ Status Registry::confirm(std::string_view serial_hex) {
 }
 
 Status Registry::confirm_superseding(std::string_view new_serial, std::string_view old_serial,
-                                     TimePoint when) {
+                                     TimePoint when, Replaced replaced) {
+  const bool reissue = replaced == Replaced::reissue;
   const std::int64_t now = store::to_unix(clock_->now());
   auto status_of = [](Connection& c, std::string_view serial) -> Result<CertificateRecord> {
     DOJANG_ASSIGN(auto q, c.prepare("SELECT status, revoked_at, revocation_reason "
@@ -335,8 +336,13 @@ Status Registry::confirm_superseding(std::string_view new_serial, std::string_vi
   auto rev = db_->transaction([&](Connection& c) -> Result<std::int64_t> {
     DOJANG_ASSIGN(CertificateRecord fresh, status_of(c, new_serial));
     DOJANG_ASSIGN(CertificateRecord old, status_of(c, old_serial));
+    const bool on_hold = old.revoked_at && old.revocation_reason == RevocationReason::certificate_hold;
+    // Re-issue: an old certificate already revoked for a reason of its own
+    // (keyCompromise after a lost phone) keeps it; a good or suspended one is
+    // superseded.
+    const bool keeps_reason = reissue && old.revoked_at && !on_hold;
     const bool superseded = old.status == CertStatus::confirmed && old.revoked_at &&
-                            old.revocation_reason == RevocationReason::superseded;
+                            (old.revocation_reason == RevocationReason::superseded || keeps_reason);
     if (fresh.status == CertStatus::confirmed && superseded) return std::int64_t{0};
     if (fresh.status != CertStatus::pending)
       return Error{Errc::policy, "certificate " + std::string(new_serial) + " is " +
@@ -344,7 +350,7 @@ Status Registry::confirm_superseding(std::string_view new_serial, std::string_vi
     if (old.status != CertStatus::confirmed)
       return Error{Errc::policy, "certificate " + std::string(old_serial) + " is " +
                                      cert_status_name(old.status)};
-    if (old.revoked_at)
+    if (old.revoked_at && !reissue)
       return Error{Errc::policy,
                    "certificate " + std::string(old_serial) + " is already " +
                        (old.revocation_reason == RevocationReason::certificate_hold
@@ -360,13 +366,16 @@ Status Registry::confirm_superseding(std::string_view new_serial, std::string_vi
                             "change_seq = ? WHERE serial = ? AND status = 'pending'"));
     confirm.bind(1, now).bind(2, revision).bind(3, new_serial);
     DOJANG_TRY(confirm.run());
+    if (keeps_reason) return revision;
     DOJANG_ASSIGN(auto revoke, c.prepare("UPDATE ca_certificates SET revoked_at = ?, "
                                          "revocation_reason = ?, change_seq = ? "
-                                         "WHERE serial = ? AND revoked_at IS NULL"));
+                                         "WHERE serial = ? AND (revoked_at IS NULL OR "
+                                         "revocation_reason = ?)"));
     revoke.bind(1, store::to_unix(when))
         .bind(2, static_cast<std::int64_t>(RevocationReason::superseded))
         .bind(3, revision)
-        .bind(4, old_serial);
+        .bind(4, old_serial)
+        .bind(5, static_cast<std::int64_t>(RevocationReason::certificate_hold));
     DOJANG_TRY(revoke.run());
     return revision;
   });

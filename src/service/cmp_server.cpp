@@ -356,9 +356,15 @@ struct CmpService::Impl {
       ERR_raise(ERR_LIB_CMP, CMP_R_CERTHASH_UNMATCHED);
       return 0;
     }
-    Status s = ex.renews.empty()
-                   ? svc.registry->confirm(ex.serial_hex)
-                   : svc.registry->confirm_superseding(ex.serial_hex, ex.renews, svc.clock->now());
+    // Renewal and re-issue: the old certificate is superseded in the same
+    // registry transaction as the confirmation of the new one.
+    Status s = !ex.renews.empty()
+                   ? svc.registry->confirm_superseding(ex.serial_hex, ex.renews, svc.clock->now())
+               : ex.app && ex.app->replaces_serial
+                   ? svc.registry->confirm_superseding(ex.serial_hex, *ex.app->replaces_serial,
+                                                       svc.clock->now(),
+                                                       ca::Registry::Replaced::reissue)
+                   : svc.registry->confirm(ex.serial_hex);
     if (!s.ok()) {
       svc.log("cannot confirm certificate " + ex.serial_hex + ": " + s.error().message);
       raise(kSystem, s.error().code == Errc::policy ? s.error().message : std::string());
@@ -368,13 +374,9 @@ struct CmpService::Impl {
       svc.log("certificate " + ex.serial_hex + " confirmed; it renews " + ex.renews +
               ", now revoked (superseded)");
     ex.confirmed = true;
-    // Re-issue: the new certificate is confirmed, so the one it replaces goes.
-    if (ex.app && ex.app->replaces_serial) {
-      Status r = svc.registry->revoke(*ex.app->replaces_serial, ca::RevocationReason::superseded,
-                                      svc.clock->now());
-      svc.log("certificate " + *ex.app->replaces_serial + " superseded by " + ex.serial_hex +
-              (r.ok() ? std::string() : ": not revoked: " + r.error().message));
-    }
+    if (ex.app && ex.app->replaces_serial)
+      svc.log("certificate " + ex.serial_hex + " confirmed; it re-issues " +
+              *ex.app->replaces_serial + ", now revoked (superseded unless revoked before)");
     return 1;
   }
 

@@ -105,6 +105,44 @@ TEST_F(RegistryTest, ConfirmSupersedingConfirmsTheNewAndRevokesTheOldTogether) {
   expectStatus("03", CertStatus::pending);
 }
 
+// Re-issue (재발급): a good or suspended old certificate is superseded in the
+// confirming transaction; one revoked before (a lost phone: keyCompromise)
+// keeps its reason and time.
+TEST_F(RegistryTest, ConfirmSupersedingForReissueKeepsAnEarlierRevocation) {
+  using Replaced = Registry::Replaced;
+  for (const char* s : {"11", "12", "13", "21", "22", "23"}) {
+    ASSERT_TRUE(reg_->record_pending(record(s)).ok());
+    if (s[0] == '1') {
+      ASSERT_TRUE(reg_->confirm(s).ok());
+    }
+  }
+  const TimePoint lost = clock_.now();
+  ASSERT_TRUE(reg_->revoke("12", RevocationReason::key_compromise, lost).ok());
+  ASSERT_TRUE(reg_->revoke("13", RevocationReason::certificate_hold, lost).ok());
+  clock_.advance(1h);
+
+  ASSERT_TRUE(reg_->confirm_superseding("21", "11", clock_.now(), Replaced::reissue).ok());
+  EXPECT_EQ(reg_->find("11").value().revocation_reason, RevocationReason::superseded);
+
+  ASSERT_TRUE(reg_->confirm_superseding("22", "12", clock_.now(), Replaced::reissue).ok());
+  expectStatus("22", CertStatus::confirmed);
+  auto kept = reg_->find("12").value();
+  EXPECT_EQ(kept.revocation_reason, RevocationReason::key_compromise);
+  EXPECT_EQ(kept.revoked_at, lost);
+
+  ASSERT_TRUE(reg_->confirm_superseding("23", "13", clock_.now(), Replaced::reissue).ok());
+  auto held = reg_->find("13").value();
+  EXPECT_EQ(held.revocation_reason, RevocationReason::superseded);
+  EXPECT_EQ(held.revoked_at, clock_.now());
+  EXPECT_TRUE(reg_->confirm_superseding("23", "13", clock_.now(), Replaced::reissue).ok());
+
+  // A renewal of a suspended certificate is still refused.
+  ASSERT_TRUE(reg_->record_pending(record("24")).ok());
+  ASSERT_TRUE(reg_->revoke("21", RevocationReason::certificate_hold, clock_.now()).ok());
+  expectError(reg_->confirm_superseding("24", "21", clock_.now()), Errc::policy);
+  expectStatus("24", CertStatus::pending);
+}
+
 TEST_F(RegistryTest, DuplicateSerialIsImpossible) {
   ASSERT_TRUE(reg_->record_pending(record("0b")).ok());
   expectError(reg_->record_pending(record("0b")), Errc::already_exists);

@@ -150,14 +150,19 @@ class Registry {
   // not_found, policy (rejected or revoked: "certificate is <status>"), io.
   Status confirm(std::string_view serial_hex);
 
-  // certConf accepted a renewal (CMP kur): in one transaction, new_serial
-  // pending -> confirmed and old_serial, which must be confirmed and neither
-  // revoked nor on hold, revoked at `when` with reason superseded. Nothing
-  // changes unless both do; a repeated certConf (new confirmed, old superseded)
-  // succeeds. Errors: not_found, policy ("certificate <old> is already revoked
-  // (superseded)", "certificate <new> is rejected", ...), io.
+  // certConf accepted a certificate that replaces old_serial: in one
+  // transaction, new_serial pending -> confirmed and old_serial (which must be
+  // confirmed) revoked at `when` with reason superseded. Nothing changes
+  // unless both do; a repeated certConf succeeds.
+  //  - renewal (CMP kur): the old certificate must be neither revoked nor on
+  //    hold ("certificate <old> is already revoked (superseded)").
+  //  - reissue (재발급 through the bank): a good or suspended old certificate
+  //    is superseded; one already revoked for another reason (keyCompromise
+  //    after a lost phone) keeps its reason and time.
+  // Errors: not_found, policy ("certificate <new> is rejected", ...), io.
+  enum class Replaced { renewal, reissue };
   Status confirm_superseding(std::string_view new_serial, std::string_view old_serial,
-                             TimePoint when);
+                             TimePoint when, Replaced replaced = Replaced::renewal);
 
   // certConf refused the certificate: pending -> rejected. Errors: not_found,
   // policy (already confirmed or revoked), io.
