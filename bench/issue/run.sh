@@ -3,10 +3,24 @@
 # beside, in the same run and on the same machine:
 #   (a) the `cfssl serve` sign API (Debian golang-cfssl) with a CA of the same
 #       key type and a SQLite certdb, driven by wrk at the same concurrency
-#       (set up as in shared/peers/baselines.sh);
+#       with one pre-made CSR body (set up as in shared/peers/baselines.sh);
 #   (b) that key type's signing ceiling, `openssl speed -multi <cores>`.
 # Prints one JSON line per figure (shared/design.md §5), peer and ratio included.
-# Env: SECONDS_PER_RUN (default 10), CLIENTS (default 8),
+#
+# What the dojangd figure measures depends on CLIENT (bench_issue --client):
+#   light (default): the CMP exchange ir -> ip -> certConf -> pkiConf, from
+#       pre-built, pre-signed irs against pre-made teller applications (the
+#       counterpart of wrk's pre-made CSR for cfssl). Outside the clock: the
+#       application (admin REST API), the device's popo signature and the ir's
+#       MAC. Not done at all: the client's verification of the ip (its MAC,
+#       the certificate's chain). On the clock the client only writes the
+#       certConf (certHash, MAC) and moves bytes.
+#   wallet: everything one issuance costs, on the clock: the teller
+#       application and the wallet's full CMP client (OpenSSL
+#       OSSL_CMP_exec_certreq: popo signature, MAC, verification of the ip and
+#       of the chain), which costs about as much CPU as the server, on the
+#       same cores.
+# Env: SECONDS_PER_RUN (default 10), CLIENTS (default 8), CLIENT (default light),
 #      KEY_TYPES (default "rsa3072 rsa2048 ec_p256"), BUILD (default build).
 # Loopback only.
 set -euo pipefail
@@ -15,6 +29,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 DUR=${SECONDS_PER_RUN:-10}
 CLIENTS=${CLIENTS:-8}
+CLIENT=${CLIENT:-light}
 KEY_TYPES=${KEY_TYPES:-"rsa3072 rsa2048 ec_p256"}
 BUILD=${BUILD:-build}
 NCPU=$(nproc)
@@ -114,8 +129,8 @@ cfssl_rate() { # key type -> sign/s
 }
 
 for kt in $KEY_TYPES; do
-  log "dojangd, issuing key $kt: $CLIENTS clients, ${DUR}s"
-  line=$("$BUILD/bin/bench_issue" --seconds "$DUR" --clients "$CLIENTS" --key-types "$kt")
+  log "dojangd, issuing key $kt: $CLIENTS $CLIENT clients, ${DUR}s"
+  line=$("$BUILD/bin/bench_issue" --seconds "$DUR" --clients "$CLIENTS" --key-types "$kt" --client "$CLIENT")
   echo "$line" >&2
   ours=$(jq -r .value <<<"$line")
   log "cfssl serve, CA key $kt"
