@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "dojang/pki/aead.hpp"
 #include "dojang/pki/hex.hpp"
@@ -84,6 +86,14 @@ class Relay {
       : store_(&store), clock_(&clock), options_(options) {}
 
   Response create(const Request& req) const {
+    if (auto wait = throttled(req.remote_address, clock_->now())) {
+      Response r = json_response(
+          429, {{"error", "rate_limited"},
+                {"message", "too many copy sessions opened from this address; try again in " +
+                                std::to_string(*wait) + " s"}});
+      r.headers.emplace_back("Retry-After", std::to_string(*wait));
+      return r;
+    }
     Response err;
     auto j = parse_object(req, &err);
     if (!j) return err;
@@ -111,6 +121,21 @@ class Relay {
     return json_response(201, {{"token", pki::to_hex(*token)},
                                {"expires_at", unix_of(r.expires_at)},
                                {"ttl", options_.ttl.count()}});
+  }
+
+  // Counts an opening by `address` in its current one-minute window; the
+  // seconds until the window ends when the address is over its limit.
+  std::optional<std::int64_t> throttled(std::string_view address, TimePoint now) const {
+    constexpr std::int64_t kWindow = 60;
+    const std::int64_t t = unix_of(now);
+    std::lock_guard<std::mutex> lock(opens_mu_);
+    if (opens_.size() > 4096)  // forget finished windows before the map grows further
+      std::erase_if(opens_, [&](const auto& e) { return t - e.second.start >= kWindow; });
+    Window& w = opens_[std::string(address)];
+    if (t - w.start >= kWindow) w = Window{t, 0};
+    if (w.count >= options_.max_opens_per_minute) return w.start + kWindow - t;
+    ++w.count;
+    return std::nullopt;
   }
 
   // /api/v1/relay/sessions/ID[/offer|/failure]
@@ -223,6 +248,12 @@ class Relay {
   store::RelayStore* store_;
   const Clock* clock_;
   RelayOptions options_;
+  struct Window {
+    std::int64_t start = 0;  // unix seconds
+    int count = 0;
+  };
+  mutable std::mutex opens_mu_;
+  mutable std::unordered_map<std::string, Window> opens_;  // by peer address
 };
 
 }  // namespace

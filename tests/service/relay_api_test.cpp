@@ -139,6 +139,29 @@ TEST_F(RelayApiTest, FiveFailedConfirmationsLockTheSession) {
   EXPECT_EQ(call("POST", "/api/v1/relay/sessions/444444/failure", {}, t2).status, 403);
 }
 
+// One address cannot take the session ids other people's copies need.
+TEST_F(RelayApiTest, OpeningSessionsIsRateLimitedPerAddress) {
+  clock_.set(TimePoint(std::chrono::seconds(1'900'000'020)));  // 20 s into a minute window
+  for (int i = 0; i < 30; ++i) open(std::to_string(500000 + i));
+  auto body = json{{"session", "600000"}, {"message", kMessage}}.dump();
+  auto refused = call("POST", "/api/v1/relay/sessions", body);
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.body.value("error", ""), "rate_limited");
+  EXPECT_EQ(call("GET", "/api/v1/relay/sessions/600000").status, 404);  // nothing was opened
+  // Another address is not affected.
+  auto m = router_.match("POST", "/api/v1/relay/sessions");
+  Request other;
+  other.method = "POST";
+  other.target = other.path = "/api/v1/relay/sessions";
+  other.body = body;
+  other.remote_address = "127.0.0.2";
+  Response r = m.route->handler(other);
+  EXPECT_EQ(r.status, 201) << r.body;
+  // The next minute the first address may open sessions again.
+  clock_.advance(std::chrono::seconds(60));
+  open("600001");
+}
+
 TEST_F(RelayApiTest, MalformedRequestsAreRefused) {
   open("555555");
   EXPECT_EQ(call("POST", "/api/v1/relay/sessions", json{{"session", "555555"}, {"message", kMessage}}.dump()).status,

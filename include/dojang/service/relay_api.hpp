@@ -28,6 +28,10 @@ struct RelayOptions {
   std::chrono::seconds ttl{300};
   int max_failures = 5;
   std::size_t max_bundle_bytes = 32 * 1024;  // ciphertext, before hex encoding
+  // Sessions one peer address may open per minute (429 beyond: a flood would
+  // otherwise take the 6-digit ids other people's copies need). Behind a
+  // reverse proxy every request has the proxy's address: raise it there.
+  int max_opens_per_minute = 30;
 };
 
 // Number of digits of a session id (the public part of the copy code).
