@@ -14,6 +14,7 @@
 #include "dojang/pki/random.hpp"
 #include "pki/internal/cmp_client.hpp"
 #include "pki/internal/ossl.hpp"
+#include "service/internal/cmp_server_asn1.hpp"
 
 // RFC 4210 (DEFINITIONS EXPLICIT TAGS), RFC 5280 and RFC 4211, as far as the
 // light client reads or writes them. Certificates, caPubs, extraCerts and the
@@ -137,36 +138,9 @@ struct LIGHT_BODY_st {
 using LIGHT_BODY = LIGHT_BODY_st;
 DECLARE_ASN1_FUNCTIONS(LIGHT_BODY)
 
-// PKIHeader ::= SEQUENCE {
-//     pvno                INTEGER     { cmp1999(1), cmp2000(2) },
-//     sender              GeneralName,
-//     recipient           GeneralName,
-//     messageTime     [0] GeneralizedTime         OPTIONAL,
-//     protectionAlg   [1] AlgorithmIdentifier     OPTIONAL,
-//     senderKID       [2] KeyIdentifier           OPTIONAL,
-//     recipKID        [3] KeyIdentifier           OPTIONAL,
-//     transactionID   [4] OCTET STRING            OPTIONAL,
-//     senderNonce     [5] OCTET STRING            OPTIONAL,
-//     recipNonce      [6] OCTET STRING            OPTIONAL,
-//     freeText        [7] PKIFreeText             OPTIONAL,
-//     generalInfo     [8] SEQUENCE SIZE (1..MAX) OF
-//                         InfoTypeAndValue        OPTIONAL }
-struct LIGHT_HEADER_st {
-  ASN1_INTEGER* pvno;
-  GENERAL_NAME* sender;
-  GENERAL_NAME* recipient;
-  ASN1_GENERALIZEDTIME* message_time;
-  X509_ALGOR* protection_alg;
-  ASN1_OCTET_STRING* sender_kid;
-  ASN1_OCTET_STRING* recip_kid;
-  ASN1_OCTET_STRING* transaction_id;
-  ASN1_OCTET_STRING* sender_nonce;
-  ASN1_OCTET_STRING* recip_nonce;
-  STACK_OF(ASN1_UTF8STRING) * free_text;
-  ASN1_STRING* general_info;
-};
-using LIGHT_HEADER = LIGHT_HEADER_st;
-DECLARE_ASN1_FUNCTIONS(LIGHT_HEADER)
+// PKIHeader: the CA's own template (service/internal/cmp_server_asn1.hpp).
+using service::internal::DOJANG_CMP_HEADER;
+using service::internal::DOJANG_CMP_HEADER_it;
 
 // PKIMessage ::= SEQUENCE {
 //     header           PKIHeader,
@@ -176,7 +150,7 @@ DECLARE_ASN1_FUNCTIONS(LIGHT_HEADER)
 //                  OPTIONAL }
 // PKIProtection ::= BIT STRING
 struct LIGHT_MESSAGE_st {
-  LIGHT_HEADER* header;
+  DOJANG_CMP_HEADER* header;
   LIGHT_BODY* body;
   ASN1_BIT_STRING* protection;
   ASN1_STRING* extra_certs;
@@ -188,7 +162,7 @@ DECLARE_ASN1_FUNCTIONS(LIGHT_MESSAGE)
 //     header    PKIHeader,
 //     body      PKIBody }
 struct LIGHT_PROTECTED_PART_st {
-  LIGHT_HEADER* header;
+  DOJANG_CMP_HEADER* header;
   LIGHT_BODY* body;
 };
 using LIGHT_PROTECTED_PART = LIGHT_PROTECTED_PART_st;
@@ -308,24 +282,8 @@ ASN1_CHOICE(LIGHT_BODY) = {
 } ASN1_CHOICE_END(LIGHT_BODY)
 IMPLEMENT_ASN1_FUNCTIONS(LIGHT_BODY)
 
-ASN1_SEQUENCE(LIGHT_HEADER) = {
-    ASN1_SIMPLE(LIGHT_HEADER, pvno, ASN1_INTEGER),
-    ASN1_SIMPLE(LIGHT_HEADER, sender, GENERAL_NAME),
-    ASN1_SIMPLE(LIGHT_HEADER, recipient, GENERAL_NAME),
-    ASN1_EXP_OPT(LIGHT_HEADER, message_time, ASN1_GENERALIZEDTIME, 0),
-    ASN1_EXP_OPT(LIGHT_HEADER, protection_alg, X509_ALGOR, 1),
-    ASN1_EXP_OPT(LIGHT_HEADER, sender_kid, ASN1_OCTET_STRING, 2),
-    ASN1_EXP_OPT(LIGHT_HEADER, recip_kid, ASN1_OCTET_STRING, 3),
-    ASN1_EXP_OPT(LIGHT_HEADER, transaction_id, ASN1_OCTET_STRING, 4),
-    ASN1_EXP_OPT(LIGHT_HEADER, sender_nonce, ASN1_OCTET_STRING, 5),
-    ASN1_EXP_OPT(LIGHT_HEADER, recip_nonce, ASN1_OCTET_STRING, 6),
-    ASN1_EXP_SEQUENCE_OF_OPT(LIGHT_HEADER, free_text, ASN1_UTF8STRING, 7),
-    ASN1_EXP_OPT(LIGHT_HEADER, general_info, ASN1_SEQUENCE, 8),
-} ASN1_SEQUENCE_END(LIGHT_HEADER)
-IMPLEMENT_ASN1_FUNCTIONS(LIGHT_HEADER)
-
 ASN1_SEQUENCE(LIGHT_MESSAGE) = {
-    ASN1_SIMPLE(LIGHT_MESSAGE, header, LIGHT_HEADER),
+    ASN1_SIMPLE(LIGHT_MESSAGE, header, DOJANG_CMP_HEADER),
     ASN1_SIMPLE(LIGHT_MESSAGE, body, LIGHT_BODY),
     ASN1_EXP_OPT(LIGHT_MESSAGE, protection, ASN1_BIT_STRING, 0),
     ASN1_EXP_OPT(LIGHT_MESSAGE, extra_certs, ASN1_SEQUENCE, 1),
@@ -333,7 +291,7 @@ ASN1_SEQUENCE(LIGHT_MESSAGE) = {
 IMPLEMENT_ASN1_FUNCTIONS(LIGHT_MESSAGE)
 
 ASN1_SEQUENCE(LIGHT_PROTECTED_PART) = {
-    ASN1_SIMPLE(LIGHT_PROTECTED_PART, header, LIGHT_HEADER),
+    ASN1_SIMPLE(LIGHT_PROTECTED_PART, header, DOJANG_CMP_HEADER),
     ASN1_SIMPLE(LIGHT_PROTECTED_PART, body, LIGHT_BODY),
 } ASN1_SEQUENCE_END(LIGHT_PROTECTED_PART)
 IMPLEMENT_ASN1_FUNCTIONS(LIGHT_PROTECTED_PART)
@@ -378,7 +336,6 @@ namespace dojang::pki::internal {
   }
 DOJANG_BENCH_FREE(LIGHT_STATUS);
 DOJANG_BENCH_FREE(LIGHT_CERT_STATUS);
-DOJANG_BENCH_FREE(LIGHT_HEADER);
 DOJANG_BENCH_FREE(LIGHT_MESSAGE);
 DOJANG_BENCH_FREE(LIGHT_PBM);
 DOJANG_BENCH_FREE(LIGHT_CERT);
@@ -543,7 +500,7 @@ Result<PreparedIr> prepare_ir(const std::string& url, std::string reference, Sec
   out.auth_code = std::move(auth_code);
   out.ir = std::move(captured.der);
   DOJANG_ASSIGN(Ptr<LIGHT_MESSAGE> ir, decode_message(out.ir, "the ir OpenSSL built"));
-  const LIGHT_HEADER* h = ir->header;
+  const DOJANG_CMP_HEADER* h = ir->header;
   if (ir->body->type != kBodyIr || h->transaction_id == nullptr || h->protection_alg == nullptr)
     return Error{Errc::invalid_input, "the ir OpenSSL built has no transactionID or protection"};
   out.transaction_id = bytes_of(h->transaction_id);
@@ -573,7 +530,7 @@ Result<IpFields> read_ip(ByteView der) {
   if (body->type != kBodyIp)
     return Error{Errc::invalid_input,
                  std::string("answer to the ir is a ") + body_name(body->type) + ", not an ip"};
-  const LIGHT_HEADER* h = msg->header;
+  const DOJANG_CMP_HEADER* h = msg->header;
   if (h->transaction_id == nullptr || h->sender_nonce == nullptr)
     return Error{Errc::invalid_input, "ip without transactionID or senderNonce"};
   if (sk_LIGHT_CERT_RESPONSE_num(body->value.ip->response) < 1)
@@ -617,7 +574,7 @@ Result<CertFacts> read_certificate(ByteView cert_der) {
 Result<Bytes> make_cert_conf(const PreparedIr& ir, const IpFields& ip, ByteView cert_hash) {
   Ptr<LIGHT_MESSAGE> msg = own(LIGHT_MESSAGE_new());
   DOJANG_TRY(check_ptr(msg.get(), "PKIMessage"));
-  LIGHT_HEADER* h = msg->header;
+  DOJANG_CMP_HEADER* h = msg->header;
 
   // PKIHeader, as OpenSSL's client writes its certConf.
   DOJANG_TRY(check(::ASN1_INTEGER_set(h->pvno, OSSL_CMP_PVNO), "pvno"));

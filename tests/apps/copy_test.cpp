@@ -28,9 +28,7 @@ class CopyTest : public ::testing::Test {
   void SetUp() override {
     data_ = (tmp_ / "data").string();
     write_text(tmp_ / "pass", "operator passphrase 1\n");
-    auto init = run({bin_path("dojangd").string(), "init", "--data", data_, "--passphrase-file",
-                     (tmp_ / "pass").string(), "--issuing-key", "rsa2048"});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
+    ASSERT_FALSE(init_dojangd(data_, tmp_ / "pass").empty());
     server_ = std::make_unique<Background>(std::vector<std::string>{
         bin_path("dojangd").string(), "serve", "--data", data_, "--passphrase-file", (tmp_ / "pass").string(),
         "--listen", "127.0.0.1:0", "--threads", "2"});

@@ -5,34 +5,6 @@
 #include <regex>
 
 namespace dojang::testing {
-namespace {
-
-struct Template {
-  fs::path dir;
-  std::string token;
-};
-
-// One data directory per key type and dojangd build, shared by the test processes.
-Template cached_template(const std::string& issuing_key, const std::string& pass_file) {
-  const fs::path dojangd = bin_path("dojangd");
-  const auto stamp = fs::last_write_time(dojangd).time_since_epoch().count();
-  const fs::path dir =
-      build_cache(issuing_key + "-" + std::to_string(stamp), [&](const fs::path& aside) {
-        auto r = run({dojangd.string(), "init", "--data", (aside / "data").string(),
-                      "--passphrase-file", pass_file, "--issuing-key", issuing_key});
-        EXPECT_EQ(r.exit_code, 0) << r.err;
-        std::smatch m;
-        bool found = std::regex_search(r.out, m, std::regex("admin API token: +([0-9a-f]{64})"));
-        EXPECT_TRUE(found) << r.out;
-        if (r.exit_code != 0 || !found) return false;
-        write_text(aside / "admin-token", m[1].str());
-        return true;
-      });
-  if (dir.empty()) return {};
-  return {dir / "data", read_text(dir / "admin-token")};
-}
-
-}  // namespace
 
 DojangdFixture::DojangdFixture() {
   data_ = (tmp_ / "data").string();
@@ -51,13 +23,7 @@ RunResult DojangdFixture::dojangd(std::vector<std::string> args) {
 }
 
 std::string DojangdFixture::init(const std::string& issuing_key, bool cached) {
-  if (cached) {
-    const Template t = cached_template(issuing_key, pass_);
-    std::error_code ec;
-    fs::copy(t.dir, data_, fs::copy_options::recursive, ec);
-    EXPECT_FALSE(ec) << "copying the template data directory: " << ec.message();
-    return t.token;
-  }
+  if (cached) return init_dojangd(data_, pass_, issuing_key);
   auto r = dojangd({"init", "--data", data_, "--passphrase-file", pass_, "--issuing-key", issuing_key});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::smatch m;

@@ -28,8 +28,7 @@ class DojangdFixture : public ::testing::Test {
   RunResult dojangd(std::vector<std::string> args);
   // `dojangd init --data data_` with the given issuing key; returns the admin
   // API token it printed. With cached, the data directory is a copy of one made
-  // once per test process for that key type (same CA, same token): init's
-  // RSA-3072 root key takes seconds to make.
+  // once per build for that key type (init_dojangd: same CA, same token).
   std::string init(const std::string& issuing_key = "rsa2048", bool cached = true);
   // Enrols 홍길동 as customer "hong" (IDN kIdn, phone 010-1234-5678, login kLoginPassword);
   // the IDN and login password files are tmp_/idn and tmp_/lpw.

@@ -28,9 +28,7 @@ class OcspInteropTest : public ::testing::Test {
     data_ = (tmp_ / "data").string();
     pass_ = secret("pass", "operator passphrase 1");
     write_text(tmp_ / "empty.cnf", "");
-    auto init =
-        dojangd({"init", "--data", data_, "--passphrase-file", pass_, "--issuing-key", "rsa2048"});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
+    ASSERT_FALSE(init_dojangd(data_, pass_).empty());
     auto enrol =
         dojangd({"bank", "enrol", "--data", data_, "--passphrase-file", pass_, "--customer", "hong",
                  "--name", "홍길동", "--idn-file", secret("idn", "800101-1234567"), "--phone",

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -17,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -57,6 +60,30 @@ fs::path build_cache(const std::string& key, const std::function<bool(const fs::
   fs::rename(aside, dir, ec);
   if (ec) fs::remove_all(aside, ec);  // another process was first: use its folder
   return dir;
+}
+
+std::string init_dojangd(const fs::path& data, const fs::path& pass_file, const std::string& issuing_key) {
+  const fs::path dojangd = bin_path("dojangd");
+  const auto stamp = fs::last_write_time(dojangd).time_since_epoch().count();
+  const std::string passphrase = read_text(pass_file);
+  const std::string key = "dojangd-init-" + issuing_key + "-" + std::to_string(stamp) + "-" +
+                          std::to_string(std::hash<std::string>{}(passphrase));
+  const fs::path dir = build_cache(key, [&](const fs::path& aside) {
+    auto r = run({dojangd.string(), "init", "--data", (aside / "data").string(), "--passphrase-file",
+                  pass_file.string(), "--issuing-key", issuing_key});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::smatch m;
+    bool found = std::regex_search(r.out, m, std::regex("admin API token: +([0-9a-f]{64})"));
+    EXPECT_TRUE(found) << r.out;
+    if (r.exit_code != 0 || !found) return false;
+    write_text(aside / "admin-token", m[1].str());
+    return true;
+  });
+  if (dir.empty()) return {};
+  std::error_code ec;
+  fs::copy(dir / "data", data, fs::copy_options::recursive, ec);
+  EXPECT_FALSE(ec) << "copying the cached data directory: " << ec.message();
+  return ec ? std::string() : read_text(dir / "admin-token");
 }
 
 std::vector<std::uint8_t> read_bytes(const fs::path& p) {

@@ -39,6 +39,14 @@ fs::path bin_path(const std::string& name);
 // build_cache returns an empty path.
 fs::path build_cache(const std::string& key, const std::function<bool(const fs::path&)>& make);
 
+// `dojangd init --data <data> --passphrase-file <pass_file> --issuing-key <issuing_key>`,
+// made once per dojangd build, key type and passphrase (build_cache) and copied
+// to data: init's RSA-3072 root key takes seconds to make, more under ASan.
+// Every caller of one build gets the same CA and admin token. Returns the admin
+// API token init printed; "" on failure (reported as a test failure).
+std::string init_dojangd(const fs::path& data, const fs::path& pass_file,
+                         const std::string& issuing_key = "rsa2048");
+
 std::vector<std::uint8_t> read_bytes(const fs::path& p);
 std::string read_text(const fs::path& p);
 void write_bytes(const fs::path& p, const std::vector<std::uint8_t>& data);

@@ -40,8 +40,7 @@ class BankClientTest : public ::testing::Test {
     tmp_ = new TempDir();
     data_ = (*tmp_ / "data").string();
     pass_ = secret("pass", "operator passphrase 1");
-    auto init = dojangd({"init", "--data", data_, "--passphrase-file", pass_, "--issuing-key", "rsa2048"});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
+    ASSERT_FALSE(dojang::testing::init_dojangd(data_, pass_).empty());
     auto enrol = dojangd({"bank", "enrol", "--data", data_, "--passphrase-file", pass_, "--customer", "hong",
                           "--name", "홍길동", "--idn-file", secret("idn", "800101-1234567"), "--phone",
                           "010-1234-5678", "--password-file", secret("lpw", kLoginPassword)});

@@ -21,6 +21,7 @@ using dojang::testing::Background;
 using dojang::testing::bin_path;
 using dojang::testing::data_path;
 using dojang::testing::http_request;
+using dojang::testing::init_dojangd;
 using dojang::testing::install_credential;
 using dojang::testing::read_expected;
 using dojang::testing::run;
@@ -100,9 +101,7 @@ class CopyRelayTest : public ::testing::Test {
  protected:
   void SetUp() override {
     write_text(tmp_ / "pass", "operator passphrase 1\n");
-    auto init = run({bin_path("dojangd").string(), "init", "--data", (tmp_ / "data").string(), "--passphrase-file",
-                     (tmp_ / "pass").string(), "--issuing-key", "rsa2048"});
-    ASSERT_EQ(init.exit_code, 0) << init.err;
+    ASSERT_FALSE(init_dojangd(tmp_ / "data", tmp_ / "pass").empty());
     server_ = std::make_unique<Background>(std::vector<std::string>{
         bin_path("dojangd").string(), "serve", "--data", (tmp_ / "data").string(), "--passphrase-file",
         (tmp_ / "pass").string(), "--listen", "127.0.0.1:0", "--threads", "2"});
