@@ -33,10 +33,14 @@
 // about as much CPU as the server and shares its cores.
 //
 // Both modes report client_cpu_ms_per_issuance: this process's CPU time (all
-// client threads) over the timed phase, per counted issuance.
+// client threads) over the timed phase, per counted issuance; and
+// server_cpu_ms_per_issuance: dojangd's user + system time (from /proc) over
+// the same phase, per counted issuance, a steadier figure than the rate on a
+// box whose speed varies from run to run.
 //
 // Usage: bench_issue [--seconds S] [--clients N] [--key-types rsa3072,rsa2048,ec_p256]
-//                    [--client light|wallet] [--pool N] [--dojangd PATH]
+//                    [--client light|wallet] [--pool N] [--handler-threads N]
+//                    [--dojangd PATH]
 // Prints one JSON line per key type: {"bench":"issue","metric":"issuances_per_s_<type>",
 // ..., "client": "light"|"wallet", ...} without a peer; bench/issue/run.sh adds
 // the peers and the ratios.
@@ -92,6 +96,8 @@ struct Args {
   std::string client = "light";     // or "wallet"
   std::optional<std::size_t> pool;  // light: prepared irs per key type
   std::string dojangd;
+  int handler_threads = 0;  // 0: dojangd's default
+  pid_t server_pid = -1;    // set once dojangd runs, for its CPU time
 };
 
 // Runs argv to completion; returns (exit code, stdout).
@@ -123,7 +129,8 @@ std::pair<int, std::string> run(const std::vector<std::string>& argv) {
 struct Server {
   pid_t pid = -1;
   int port = 0;
-  Server(const std::string& dojangd, const fs::path& data, const fs::path& pass) {
+  Server(const std::string& dojangd, const fs::path& data, const fs::path& pass,
+         int handler_threads) {
     int out[2];
     if (::pipe(out) != 0) die("pipe failed");
     posix_spawn_file_actions_t fa;
@@ -136,6 +143,10 @@ struct Server {
     std::vector<std::string> argv = {
         dojangd,       "serve",    "--data",      data.string(), "--passphrase-file",
         pass.string(), "--listen", "127.0.0.1:0", "--threads",   "2"};
+    if (handler_threads > 0) {
+      argv.push_back("--handler-threads");
+      argv.push_back(std::to_string(handler_threads));
+    }
     std::vector<char*> a;
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);
@@ -271,8 +282,9 @@ struct RunResult {
   std::size_t prepared = 0;
   double prepare_seconds = 0;
   bool pool_exhausted = false;
-  // CPU time of this process (the clients) from the start to the bell.
+  // CPU time of this process (the clients) and of dojangd from the start to the bell.
   double client_cpu_seconds = 0;
+  double server_cpu_seconds = 0;
 };
 
 double process_cpu_seconds() {
@@ -280,6 +292,25 @@ double process_cpu_seconds() {
   ::getrusage(RUSAGE_SELF, &u);
   auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
   return s(u.ru_utime) + s(u.ru_stime);
+}
+
+// utime + stime of another process, from /proc/PID/stat; 0 if unreadable.
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto paren = stat.rfind(')');  // the command name may hold spaces
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string f;
+  double utime = 0, stime = 0;
+  for (int i = 3; fields >> f; ++i) {  // field 3 is the state
+    if (i == 14) utime = std::stod(f);
+    if (i == 15) {
+      stime = std::stod(f);
+      break;
+    }
+  }
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 // What a client thread hands back when it stops.
@@ -315,6 +346,7 @@ void run_clients(const Args& args, RunResult& result, Body body) {
     if (--running == 0) all_done.notify_all();
   };
   const double cpu0 = process_cpu_seconds();
+  const double server_cpu0 = process_cpu_seconds(args.server_pid);
   auto t0 = Steady::now();
   std::vector<std::thread> threads;
   for (int i = 0; i < args.clients; ++i) threads.emplace_back(client);
@@ -326,6 +358,7 @@ void run_clients(const Args& args, RunResult& result, Body body) {
   stop = true;
   result.seconds = std::chrono::duration<double>(Steady::now() - t0).count();
   result.client_cpu_seconds = process_cpu_seconds() - cpu0;
+  result.server_cpu_seconds = process_cpu_seconds(args.server_pid) - server_cpu0;
   for (auto& t : threads) t.join();
 }
 
@@ -490,9 +523,12 @@ RunResult bench_key_type(const Args& args, const std::string& key_type,
 
   RunResult result;
   {
-    Server server(args.dojangd, data, pass);
-    result = args.client == "light" ? run_light(args, key_type, server.port, token, device_keys)
-                                    : run_wallet(args, server.port, token, *root, device_keys);
+    Server server(args.dojangd, data, pass, args.handler_threads);
+    Args with_pid = args;
+    with_pid.server_pid = server.pid;
+    result = args.client == "light"
+                 ? run_light(with_pid, key_type, server.port, token, device_keys)
+                 : run_wallet(with_pid, server.port, token, *root, device_keys);
   }
   // The registry agrees with the clients: every counted issuance is a distinct confirmed row.
   auto rows = run({"/usr/bin/sqlite3", (data / "dojang.db").string(),
@@ -522,7 +558,7 @@ int main(int argc, char** argv) {
   args.dojangd = (fs::canonical("/proc/self/exe").parent_path() / "dojangd").string();
   static const char kUsage[] =
       "usage: bench_issue [--seconds S] [--clients N] [--key-types T,...] [--client light|wallet]\n"
-      "                   [--pool N] [--dojangd PATH]\n";
+      "                   [--pool N] [--handler-threads N] [--dojangd PATH]\n";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -539,6 +575,8 @@ int main(int argc, char** argv) {
       args.client = value();
     else if (a == "--pool")
       args.pool = std::stoull(value());
+    else if (a == "--handler-threads")
+      args.handler_threads = std::stoi(value());
     else if (a == "--dojangd")
       args.dojangd = value();
     else {
@@ -547,7 +585,7 @@ int main(int argc, char** argv) {
     }
   }
   if ((args.client != "light" && args.client != "wallet") || args.clients < 1 ||
-      args.seconds <= 0 || (args.pool && *args.pool == 0)) {
+      args.seconds <= 0 || args.handler_threads < 0 || (args.pool && *args.pool == 0)) {
     std::cerr << kUsage;
     return 2;
   }
@@ -575,7 +613,9 @@ int main(int argc, char** argv) {
         {"issued", r.issued},
         {"failed", r.failed},
         {"client_cpu_ms_per_issuance",
-         r.issued > 0 ? std::round(r.client_cpu_seconds * 1e5 / r.issued) / 100 : 0.0}};
+         r.issued > 0 ? std::round(r.client_cpu_seconds * 1e5 / r.issued) / 100 : 0.0},
+        {"server_cpu_ms_per_issuance",
+         r.issued > 0 ? std::round(r.server_cpu_seconds * 1e5 / r.issued) / 100 : 0.0}};
     if (args.client == "light") {
       line["prepared"] = r.prepared;
       line["prepare_seconds"] = std::round(r.prepare_seconds * 10) / 10;
