@@ -150,7 +150,7 @@ TEST_F(IssuanceLoadTest, KillDashNineDuringABurstLosesNoConfirmedCertificate) {
   std::vector<Outcome> outcomes(kClients);
   std::atomic<int> done{0};
   // The clients start 100 ms apart, a steady stream of about four seconds: when the kill comes
-  // (three confirmed) some are through, some are half-way and some have not started. Started all
+  // (three clients done) some are through, some are half-way and some have not started. Started all
   // at once, a fast build would finish the whole burst before the kill could land.
   std::thread burst([&] {
     parallel(kClients, [&](int i) {
