@@ -453,13 +453,19 @@ Result<ApplicationTicket> Bank::create_application(std::string_view customer_id,
   return Error{Errc::io, "no free reference number found; too many live applications"};
 }
 
-Status Bank::application_error(std::string_view ref) {
+Result<store::ApplicationRecord> Bank::find_application(std::string_view ref) {
   auto a = store_->find_application(ref);
-  if (!a.ok()) {
-    if (a.error().code == Errc::not_found) return Error{Errc::not_found, kUnknownRef};
-    return std::move(a).error();
-  }
-  switch (a->state) {
+  if (!a.ok() && a.error().code == Errc::not_found) return Error{Errc::not_found, kUnknownRef};
+  return a;
+}
+
+Status Bank::application_error(std::string_view ref) {
+  DOJANG_ASSIGN(store::ApplicationRecord a, find_application(ref));
+  return application_error(a);
+}
+
+Status Bank::application_error(const store::ApplicationRecord& a) const {
+  switch (a.state) {
     case ApplicationState::used:
       return Error{Errc::policy, "reference number already used"};
     case ApplicationState::locked:
@@ -467,14 +473,15 @@ Status Bank::application_error(std::string_view ref) {
     case ApplicationState::open:
       break;
   }
-  if (clock_->now() >= a->expires_at) return Error{Errc::policy, "reference number expired"};
+  if (clock_->now() >= a.expires_at) return Error{Errc::policy, "reference number expired"};
   return {};
 }
 
 Result<ApplicationForCa> Bank::application_for_ca(std::string_view ref) {
   if (ref.size() != kRefDigits || !all_digits(ref)) return Error{Errc::not_found, kUnknownRef};
-  DOJANG_TRY(application_error(ref));
-  DOJANG_ASSIGN(store::ApplicationRecord a, store_->find_application(ref));
+  // One read for the state check and the record.
+  DOJANG_ASSIGN(store::ApplicationRecord a, find_application(ref));
+  DOJANG_TRY(application_error(a));
   DOJANG_ASSIGN(store::CustomerRecord customer, store_->find_customer(a.customer_id));
   auto code = pki::open(keys_.code_seal.view(), a.auth_code_sealed, bytes_of(a.ref));
   if (!code.ok())

@@ -239,7 +239,11 @@ class Bank {
                                                ApplicationKind kind, Channel channel,
                                                std::chrono::seconds lifetime,
                                                const ReissueOf* reissue = nullptr);
+  // The newest application with this reference (not_found: kUnknownRef).
+  Result<store::ApplicationRecord> find_application(std::string_view ref);
+  // Why the application cannot be used now (used, locked, expired), or ok.
   Status application_error(std::string_view ref);
+  Status application_error(const store::ApplicationRecord& a) const;
 
   store::BankStore* store_;
   Keys keys_;
