@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ca/ca_testing.hpp"
+#include "ca/internal/keystore.hpp"
 #include "dojang/ca/issue.hpp"
 #include "dojang/pki/certificate.hpp"
 
@@ -278,6 +279,26 @@ TEST_F(HierarchyTest, MissingOrDamagedFilesAreNamed) {
         size_t pos = t.find("-----END") - 40;
         t[pos] = t[pos] == 'A' ? 'B' : 'A';
         write_text(d / "keys/km.key.pem", t);
+      },
+      Errc::invalid_input, "keys/km.key.pem");
+  // A damaged key that still decrypts and decodes (a CRT value changed, the
+  // DER lengths kept): only the key arithmetic shows it.
+  expectLoadFails(
+      dir,
+      [](const fs::path& d) {
+        const std::string pem_text = read_text(d / "keys/km.key.pem");
+        auto key = internal::decrypt_key_pem(Bytes(pem_text.begin(), pem_text.end()),
+                                             SecretString(kPassphrase));
+        ASSERT_TRUE(key.ok()) << key.error().message;
+        auto der = key->to_pkcs8_der();
+        ASSERT_TRUE(der.ok()) << der.error().message;
+        Bytes bad(der->view().begin(), der->view().end());
+        bad.back() ^= 0x01;  // the last byte of RSAPrivateKey's coefficient
+        auto damaged = pki::PrivateKey::from_pkcs8_der(bad);
+        ASSERT_TRUE(damaged.ok()) << damaged.error().message;
+        auto pem = internal::encrypt_key_pem(*damaged, SecretString(kPassphrase), 1000);
+        ASSERT_TRUE(pem.ok()) << pem.error().message;
+        write_text(d / "keys/km.key.pem", std::string(pem->begin(), pem->end()));
       },
       Errc::invalid_input, "keys/km.key.pem");
   expectLoadFails(

@@ -28,6 +28,11 @@ class PrivateKey {
   // Unencrypted PKCS#8 PEM; for handing the key to tools such as the openssl CLI.
   Result<SecretBytes> to_pem() const;
   int bits() const;
+  // Whether the private values fit the public half: for RSA the key
+  // arithmetic (n = pq and the CRT values; microseconds, no primality tests),
+  // otherwise OpenSSL's pairwise check. False means a damaged key, which would
+  // still decode and sign wrongly or slowly.
+  bool consistent() const;
 
   evp_pkey_st* native() const noexcept { return k_.get(); }
 

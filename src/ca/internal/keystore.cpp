@@ -55,7 +55,12 @@ Result<pki::PrivateKey> decrypt_key_pem(ByteView pem, const SecretString& passph
   }
   Ptr<EVP_PKEY> k = own(::EVP_PKCS82PKEY_ex(p8.get(), libctx(), nullptr));
   if (!k) return Error{Errc::invalid_input, drain_errors("the decrypted key is not usable")};
-  return pki::PrivateKey::adopt(k.get());
+  pki::PrivateKey key = pki::PrivateKey::adopt(k.get());
+  if (!key.consistent()) {
+    pki::internal::clear_errors();
+    return Error{Errc::invalid_input, "the decrypted key is damaged (its values do not fit together)"};
+  }
+  return key;
 }
 
 }  // namespace dojang::ca::internal
