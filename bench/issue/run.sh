@@ -20,8 +20,13 @@
 #       OSSL_CMP_exec_certreq: popo signature, MAC, verification of the ip and
 #       of the chain), which costs about as much CPU as the server, on the
 #       same cores.
+# Rounds: the rate of the same work moves by up to 25 % with the host's load on
+# this VM, so each key type is measured ROUNDS times, dojangd, cfssl and the
+# ceiling one after the other in each round; a line gives the medians and the
+# ratio of the medians, with every round's figures in "rounds".
 # Env: SECONDS_PER_RUN (default 10), CLIENTS (default 8), CLIENT (default light),
-#      KEY_TYPES (default "rsa3072 rsa2048 ec_p256"), BUILD (default build).
+#      KEY_TYPES (default "rsa3072 rsa2048 ec_p256"), ROUNDS (default 3),
+#      BUILD (default build).
 # Loopback only.
 set -euo pipefail
 export LC_ALL=C
@@ -31,6 +36,8 @@ DUR=${SECONDS_PER_RUN:-10}
 CLIENTS=${CLIENTS:-8}
 CLIENT=${CLIENT:-light}
 KEY_TYPES=${KEY_TYPES:-"rsa3072 rsa2048 ec_p256"}
+ROUNDS=${ROUNDS:-3}
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: ROUNDS must be a positive integer" >&2; exit 2; }
 BUILD=${BUILD:-build}
 NCPU=$(nproc)
 
@@ -63,20 +70,33 @@ wait_port() {
   done
   return 1
 }
-emit() { # metric unit value peer peer_value
-  jq -cn --arg m "$1" --arg u "$2" --argjson v "$3" --arg p "$4" --argjson pv "$5" \
-    '{bench: "issue", metric: $m, unit: $u, value: $v, peer: $p, peer_value: $pv,
-      ratio: (if $pv > 0 then (($v / $pv) * 100 | round) / 100 else null end)}'
+# metric unit peer "ours theirs" per round... -> one line: the medians, their
+# ratio, and each round's figures.
+emit() {
+  local m=$1 u=$2 p=$3
+  shift 3
+  printf '%s\n' "$@" | jq -cRn --arg m "$m" --arg u "$u" --arg p "$p" '
+    def r2: (. * 100 | round) / 100;
+    def median: sort | if length % 2 == 1 then .[length / 2 | floor]
+                       else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+    [inputs | split(" ") | map(tonumber) | {value: .[0], peer_value: .[1]}] as $rs
+    | ($rs | map(.value) | median) as $v | ($rs | map(.peer_value) | median) as $pv
+    | {bench: "issue", metric: $m, unit: $u, value: ($v | r2), peer: $p, peer_value: ($pv | r2),
+       ratio: (if $pv > 0 then ($v / $pv) | r2 else null end),
+       rounds: ($rs | map(. + {ratio: (if .peer_value > 0 then (.value / .peer_value) | r2
+                                       else null end)}))}'
 }
 
-# (b) signing ceilings
-log "openssl speed -multi $NCPU rsa3072 rsa2048 ecdsap256"
-SPD=$(openssl speed -seconds 3 -multi "$NCPU" rsa3072 rsa2048 ecdsap256 2>/dev/null)
+# (b) the signing ceiling of a key type: sign/s over all cores
 ceiling() {
+  local out
   case $1 in
-    rsa3072) awk '/^rsa 3072 bits/ {print $(NF-1)}' <<<"$SPD" ;;
-    rsa2048) awk '/^rsa 2048 bits/ {print $(NF-1)}' <<<"$SPD" ;;
-    ec_p256) awk '/ecdsa \(nistp256\)/ {print $(NF-1)}' <<<"$SPD" ;;
+    rsa3072) out=$(openssl speed -seconds 3 -multi "$NCPU" rsa3072 2>/dev/null)
+      awk '/^rsa 3072 bits/ {print $(NF-1)}' <<<"$out" ;;
+    rsa2048) out=$(openssl speed -seconds 3 -multi "$NCPU" rsa2048 2>/dev/null)
+      awk '/^rsa 2048 bits/ {print $(NF-1)}' <<<"$out" ;;
+    ec_p256) out=$(openssl speed -seconds 3 -multi "$NCPU" ecdsap256 2>/dev/null)
+      awk '/ecdsa \(nistp256\)/ {print $(NF-1)}' <<<"$out" ;;
   esac
 }
 
@@ -99,7 +119,8 @@ wrk.body = b
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
-cfssl_rate() { # key type -> sign/s
+# Starts cfssl serve with a new CA of the key type; sets CFSSL_PORT, CFSSL_PID.
+cfssl_start() {
   local kt=$1 algo size
   case $kt in
     rsa3072) algo=rsa size=3072 ;;
@@ -111,31 +132,48 @@ cfssl_rate() { # key type -> sign/s
     cfssl gencert -initca "ca-$kt.json" 2>/dev/null | cfssljson -bare "ca-$kt")
   sqlite3 "$T/certs-$kt.db" < "$T/schema.sql"
   printf '{"driver":"sqlite3","data_source":"%s"}\n' "$T/certs-$kt.db" > "$T/db-$kt.json"
-  local port pid out
-  port=$(free_port)
-  cfssl serve -address 127.0.0.1 -port "$port" -ca "$T/ca-$kt.pem" -ca-key "$T/ca-$kt-key.pem" \
+  CFSSL_PORT=$(free_port)
+  cfssl serve -address 127.0.0.1 -port "$CFSSL_PORT" -ca "$T/ca-$kt.pem" -ca-key "$T/ca-$kt-key.pem" \
     -config "$T/config.json" -db-config "$T/db-$kt.json" -loglevel 3 > "$T/cfssl-$kt.log" 2>&1 &
-  pid=$!; PIDS+=("$pid")
-  wait_port "$port" || { log "cfssl serve did not start"; echo 0; return; }
+  CFSSL_PID=$!; PIDS+=("$CFSSL_PID")
+  wait_port "$CFSSL_PORT" || { log "cfssl serve did not start"; return 1; }
   # One checked request first: the response carries a certificate that chains to the CA.
-  curl -s -X POST --data-binary @"$T/sign_body.json" "http://127.0.0.1:$port/api/v1/cfssl/sign" |
+  curl -s -X POST --data-binary @"$T/sign_body.json" "http://127.0.0.1:$CFSSL_PORT/api/v1/cfssl/sign" |
     jq -r .result.certificate > "$T/signed-$kt.pem"
   openssl verify -CAfile "$T/ca-$kt.pem" "$T/signed-$kt.pem" >/dev/null 2>&1 ||
     log "cfssl's certificate ($kt) does not verify"
-  out=$(wrk -t 2 -c "$CLIENTS" -d "${DUR}s" --timeout 10s -s "$T/sign.lua" "http://127.0.0.1:$port/api/v1/cfssl/sign" 2>&1)
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+}
+cfssl_stop() {
+  kill "$CFSSL_PID" 2>/dev/null || true
+  wait "$CFSSL_PID" 2>/dev/null || true
+}
+# sign/s of the running cfssl serve (0 when it did not start)
+cfssl_rate() {
+  local out
+  [ -n "${CFSSL_PORT:-}" ] || { echo 0; return; }
+  out=$(wrk -t 2 -c "$CLIENTS" -d "${DUR}s" --timeout 10s -s "$T/sign.lua" \
+    "http://127.0.0.1:$CFSSL_PORT/api/v1/cfssl/sign" 2>&1)
   awk '/^Requests\/sec:/ {print $2}' <<<"$out"
 }
 
 for kt in $KEY_TYPES; do
-  log "dojangd, issuing key $kt: $CLIENTS $CLIENT clients, ${DUR}s"
-  line=$("$BUILD/bin/bench_issue" --seconds "$DUR" --clients "$CLIENTS" --key-types "$kt" --client "$CLIENT")
-  echo "$line" >&2
-  ours=$(jq -r .value <<<"$line")
-  log "cfssl serve, CA key $kt"
-  theirs=$(cfssl_rate "$kt")
-  ceil=$(ceiling "$kt")
-  emit "issuances_per_s_$kt" issuances/s "${ours:-0}" "cfssl serve /api/v1/cfssl/sign ($kt CA, sqlite certdb, wrk -c $CLIENTS)" "${theirs:-0}"
-  emit "issuances_per_s_$kt" issuances/s "${ours:-0}" "openssl speed -multi $NCPU ($kt sign/s)" "${ceil:-0}"
+  CFSSL_PORT=
+  cfssl_start "$kt" || CFSSL_PORT=
+  vs_cfssl=() vs_ceiling=()
+  for ((round = 1; round <= ROUNDS; round++)); do
+    log "round $round/$ROUNDS, $kt: dojangd, $CLIENTS $CLIENT clients, ${DUR}s"
+    line=$("$BUILD/bin/bench_issue" --seconds "$DUR" --clients "$CLIENTS" --key-types "$kt" --client "$CLIENT")
+    echo "$line" >&2
+    ours=$(jq -r .value <<<"$line")
+    log "round $round/$ROUNDS, $kt: cfssl serve, wrk -c $CLIENTS, ${DUR}s"
+    theirs=$(cfssl_rate)
+    log "round $round/$ROUNDS, $kt: openssl speed -multi $NCPU"
+    ceil=$(ceiling "$kt")
+    log "round $round/$ROUNDS, $kt: dojangd ${ours:-0}/s, cfssl ${theirs:-0}/s, ceiling ${ceil:-0}/s"
+    vs_cfssl+=("${ours:-0} ${theirs:-0}")
+    vs_ceiling+=("${ours:-0} ${ceil:-0}")
+  done
+  cfssl_stop
+  emit "issuances_per_s_$kt" issuances/s "cfssl serve /api/v1/cfssl/sign ($kt CA, sqlite certdb, wrk -c $CLIENTS)" "${vs_cfssl[@]}"
+  emit "issuances_per_s_$kt" issuances/s "openssl speed -multi $NCPU ($kt sign/s)" "${vs_ceiling[@]}"
 done
