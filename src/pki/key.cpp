@@ -14,7 +14,9 @@ using internal::own;
 using internal::Ptr;
 
 namespace {
-std::shared_ptr<evp_pkey_st> share(EVP_PKEY* p) { return {p, ::EVP_PKEY_free}; }
+std::shared_ptr<evp_pkey_st> share(EVP_PKEY* p) {
+  return {p, ::EVP_PKEY_free};
+}
 
 // RSA key arithmetic without primality tests: n = pq, dp = d mod (p-1),
 // dq = d mod (q-1), e·dp ≡ 1 (mod p-1), e·dq ≡ 1 (mod q-1), qinv·q ≡ 1 (mod p).
@@ -22,26 +24,34 @@ std::shared_ptr<evp_pkey_st> share(EVP_PKEY* p) { return {p, ::EVP_PKEY_free}; }
 // EVP_PKEY_pairwise_check also tests p and q for primality (tens of
 // milliseconds, paid on every unlock). -1: the key has no CRT components.
 int rsa_components_consistent(const EVP_PKEY* pkey) {
-  const char* names[] = {"n", "e", "d", "rsa-factor1", "rsa-factor2", "rsa-exponent1",
-                         "rsa-exponent2", "rsa-coefficient1"};
+  const char* names[] = {"n",
+                         "e",
+                         "d",
+                         "rsa-factor1",
+                         "rsa-factor2",
+                         "rsa-exponent1",
+                         "rsa-exponent2",
+                         "rsa-coefficient1"};
   Ptr<BIGNUM> v[8];
   for (int i = 0; i < 8; ++i) {
     BIGNUM* b = nullptr;
     if (::EVP_PKEY_get_bn_param(pkey, names[i], &b) != 1) return -1;
     v[i] = own(b);
   }
-  const BIGNUM *n = v[0].get(), *e = v[1].get(), *d = v[2].get(), *p = v[3].get(),
-               *q = v[4].get(), *dp = v[5].get(), *dq = v[6].get(), *qinv = v[7].get();
+  const BIGNUM *n = v[0].get(), *e = v[1].get(), *d = v[2].get(), *p = v[3].get(), *q = v[4].get(),
+               *dp = v[5].get(), *dq = v[6].get(), *qinv = v[7].get();
   struct CtxFree {
     void operator()(BN_CTX* c) const { ::BN_CTX_free(c); }
   };
   std::unique_ptr<BN_CTX, CtxFree> ctx(::BN_CTX_new_ex(libctx()));
   Ptr<BIGNUM> t = own(::BN_new()), p1 = own(::BN_dup(p)), q1 = own(::BN_dup(q));
-  if (!ctx || !t || !p1 || !q1 || ::BN_sub_word(p1.get(), 1) != 1 || ::BN_sub_word(q1.get(), 1) != 1)
+  if (!ctx || !t || !p1 || !q1 || ::BN_sub_word(p1.get(), 1) != 1 ||
+      ::BN_sub_word(q1.get(), 1) != 1)
     return 0;
   auto equal_mod = [&](const BIGNUM* a, const BIGNUM* b, const BIGNUM* m, const BIGNUM* want) {
     // (a·b) mod m == want, or a mod m == want when b is null
-    int ok = b != nullptr ? ::BN_mod_mul(t.get(), a, b, m, ctx.get()) : ::BN_nnmod(t.get(), a, m, ctx.get());
+    int ok = b != nullptr ? ::BN_mod_mul(t.get(), a, b, m, ctx.get())
+                          : ::BN_nnmod(t.get(), a, m, ctx.get());
     return ok == 1 && ::BN_cmp(t.get(), want) == 0;
   };
   if (::BN_mul(t.get(), p, q, ctx.get()) != 1 || ::BN_cmp(t.get(), n) != 0) return 0;

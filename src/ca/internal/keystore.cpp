@@ -58,7 +58,8 @@ Result<pki::PrivateKey> decrypt_key_pem(ByteView pem, const SecretString& passph
   pki::PrivateKey key = pki::PrivateKey::adopt(k.get());
   if (!key.consistent()) {
     pki::internal::clear_errors();
-    return Error{Errc::invalid_input, "the decrypted key is damaged (its values do not fit together)"};
+    return Error{Errc::invalid_input,
+                 "the decrypted key is damaged (its values do not fit together)"};
   }
   return key;
 }
