@@ -89,15 +89,14 @@ emit() {
 
 # (b) the signing ceiling of a key type: sign/s over all cores
 ceiling() {
-  local out
+  local alg row
   case $1 in
-    rsa3072) out=$(openssl speed -seconds 3 -multi "$NCPU" rsa3072 2>/dev/null)
-      awk '/^rsa 3072 bits/ {print $(NF-1)}' <<<"$out" ;;
-    rsa2048) out=$(openssl speed -seconds 3 -multi "$NCPU" rsa2048 2>/dev/null)
-      awk '/^rsa 2048 bits/ {print $(NF-1)}' <<<"$out" ;;
-    ec_p256) out=$(openssl speed -seconds 3 -multi "$NCPU" ecdsap256 2>/dev/null)
-      awk '/ecdsa \(nistp256\)/ {print $(NF-1)}' <<<"$out" ;;
+    rsa3072) alg=rsa3072 row='^rsa 3072 bits' ;;
+    rsa2048) alg=rsa2048 row='^rsa 2048 bits' ;;
+    ec_p256) alg=ecdsap256 row='ecdsa \(nistp256\)' ;;
   esac
+  openssl speed -seconds 3 -multi "$NCPU" "$alg" 2>/dev/null |
+    awk -v row="$row" '$0 ~ row {print $(NF-1)}'
 }
 
 # (a) cfssl serve, same key type, SQLite certdb (schema of Debian golang-cfssl 1.2.0)

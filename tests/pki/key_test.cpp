@@ -10,14 +10,12 @@
 namespace dojang::pki {
 namespace {
 
-// The DER of key with one bit of the byte at `at` flipped (at < 0: from the end).
-Bytes flipped(const PrivateKey& key, long at) {
+// The key's PKCS#8 DER, as plain bytes to damage.
+Bytes der_of(const PrivateKey& key) {
   auto der = key.to_pkcs8_der();
   EXPECT_TRUE(der.ok()) << der.error().message;
   if (!der.ok()) return {};
-  Bytes out(der->view().begin(), der->view().end());
-  out[at < 0 ? out.size() - static_cast<std::size_t>(-at) : static_cast<std::size_t>(at)] ^= 0x01;
-  return out;
+  return Bytes(der->view().begin(), der->view().end());
 }
 
 PrivateKey ec_key() {
@@ -40,23 +38,23 @@ TEST(PrivateKeyTest, RsaKeyWithADamagedCoefficientIsInconsistent) {
   auto rsa = PrivateKey::generate_rsa(2048);
   ASSERT_TRUE(rsa.ok()) << rsa.error().message;
   // PrivateKeyInfo without attributes ends with RSAPrivateKey's coefficient (qInv).
-  auto bad = PrivateKey::from_pkcs8_der(flipped(*rsa, -1));
+  Bytes der = der_of(*rsa);
+  ASSERT_FALSE(der.empty());
+  der.back() ^= 0x01;
+  auto bad = PrivateKey::from_pkcs8_der(der);
   ASSERT_TRUE(bad.ok()) << bad.error().message;
   EXPECT_FALSE(bad->consistent());
 }
 
 // ECPrivateKey keeps its public key: a damaged scalar no longer fits it.
 TEST(PrivateKeyTest, EcKeyWithADamagedScalarIsInconsistent) {
-  PrivateKey key = ec_key();
-  auto der = key.to_pkcs8_der();
-  ASSERT_TRUE(der.ok()) << der.error().message;
+  Bytes der = der_of(ec_key());
   // ECPrivateKey ::= SEQUENCE { version INTEGER 1, privateKey OCTET STRING (32), ... }
   const std::uint8_t marker[] = {0x02, 0x01, 0x01, 0x04, 0x20};
-  auto view = der->view();
-  auto it = std::search(view.begin(), view.end(), std::begin(marker), std::end(marker));
-  ASSERT_NE(it, view.end()) << "no ECPrivateKey scalar in the PKCS#8";
-  const long at = static_cast<long>(it - view.begin()) + 5 + 10;
-  auto bad = PrivateKey::from_pkcs8_der(flipped(key, at));
+  auto it = std::search(der.begin(), der.end(), std::begin(marker), std::end(marker));
+  ASSERT_NE(it, der.end()) << "no ECPrivateKey scalar in the PKCS#8";
+  it[sizeof marker + 10] ^= 0x01;  // a byte inside the 32-byte scalar
+  auto bad = PrivateKey::from_pkcs8_der(der);
   ASSERT_TRUE(bad.ok()) << bad.error().message;
   EXPECT_FALSE(bad->consistent());
 }
